@@ -1,0 +1,31 @@
+"""Package `toolkit`: a speech training toolkit in the Kaldi/ESPnet tradition."""
+from setuptools import find_packages, setup
+
+INSTALL_REQUIRES = [
+    "torch==2.11.0",
+    "torchaudio==2.11.0",
+    "sentencepiece>=0.2",
+    "kaldiio>=2.18",
+    "numpy>=1.24",
+    "configargparse>=1.7",
+    "matplotlib>=3.7",
+    "soundfile>=0.12",
+    "pyyaml>=6.0",
+    "tqdm>=4.66",
+    "espeakng-loader==0.2.4",
+]
+
+EXTRAS_REQUIRE = {
+    "test": ["pytest>=8", "jiwer>=3.0", "scipy>=1.11"],
+    "tensorboard": ["tensorboard>=2.15"],
+}
+
+setup(
+    name="toolkit",
+    version="0.1.0",
+    description="Speech training toolkit: recipes for ASR, separation and TTS on PyTorch",
+    packages=find_packages(include=["toolkit", "toolkit.*"]),
+    python_requires=">=3.10",
+    install_requires=INSTALL_REQUIRES,
+    extras_require=EXTRAS_REQUIRE,
+)

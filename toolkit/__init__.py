@@ -1,0 +1,1 @@
+"""Speech training toolkit: reusable parts for Kaldi-style recipes."""

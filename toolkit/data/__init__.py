@@ -1,0 +1,1 @@
+"""Data: Kaldi data dirs, audio I/O, validation, datasets, samplers."""

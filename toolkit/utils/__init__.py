@@ -1,0 +1,1 @@
+"""Shared helpers: config, seeding, logging, errors, espeak-ng binding."""

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Build tools/venv with the toolkit installed in editable mode (idempotent).
+# Usage: tools/install.sh [extras, e.g. test]     (re-run is a no-op when up to date)
+set -euo pipefail
+tools_dir=$(cd "$(dirname "$0")" && pwd)
+root=$(dirname "$tools_dir")
+venv="$tools_dir/venv"
+extras="${1:-test}"
+python="${PYTHON:-python3}"
+stamp="$venv/.installed-$extras"
+
+if [ -f "$stamp" ] && [ "$stamp" -nt "$root/setup.py" ]; then
+    echo "tools/venv is up to date ($stamp)"
+    exit 0
+fi
+if [ ! -x "$venv/bin/python" ]; then
+    echo "Creating $venv"
+    "$python" -m venv "$venv"
+fi
+"$venv/bin/python" -m pip install --quiet --upgrade pip setuptools wheel
+echo "Installing toolkit[$extras] into $venv (first time: a few minutes)"
+"$venv/bin/python" -m pip install --quiet -e "$root[$extras]"
+"$venv/bin/python" -c "import torch, torchaudio, kaldiio, sentencepiece, soundfile, espeakng_loader; print('torch', torch.__version__, 'torchaudio', torchaudio.__version__)"
+touch "$stamp"
