@@ -1,0 +1,1 @@
+"""Training: optimizers, learning-rate schedulers, trainer, checkpoints and reporting."""
