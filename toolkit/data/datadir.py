@@ -94,10 +94,12 @@ class DataDir:
 def write_data_dir(path, wav_scp, utt2spk, text=None, segments=None, extra=None):
     """Create a data dir from dicts; spk2utt is derived from utt2spk.
 
-    `segments` maps utt -> (recording, start, end); `extra` maps file name -> dict.
+    `wav_scp` may be None (text-only data, e.g. for a language model); `segments`
+    maps utt -> (recording, start, end); `extra` maps file name -> dict.
     """
     os.makedirs(path, exist_ok=True)
-    write_table(os.path.join(path, "wav.scp"), wav_scp)
+    if wav_scp is not None:
+        write_table(os.path.join(path, "wav.scp"), wav_scp)
     write_table(os.path.join(path, "utt2spk"), utt2spk)
     write_table(os.path.join(path, "spk2utt"), utt2spk_to_spk2utt(utt2spk))
     if text is not None:

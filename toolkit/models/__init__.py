@@ -1,0 +1,1 @@
+"""Full models assembled from layers: asr/, sep/, tts/, vocoder/, lm/."""
