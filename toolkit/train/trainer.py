@@ -180,13 +180,23 @@ class Trainer:
         return batches_done
 
     # ----- steps -----
-    def _scaled_loss(self, loss, weight):
-        """Loss whose gradient, after DDP's average over ranks, is the weighted mean over all ranks."""
+    def _normalise_grads(self, optimizer, local_weight):
+        """Turn summed weighted-loss gradients into the weighted mean over all micro-batches and ranks.
+
+        Each micro-batch back-propagates loss * weight; DDP averages over ranks. Scaling by
+        world_size / (total weight over ranks) then gives exactly the gradient of one big
+        batch, so N ranks x accum_grad micro-batches equal one process with the whole batch.
+        """
+        total = torch.tensor([local_weight], dtype=torch.float64, device=self.device)
         if self.dist.enabled:
-            total = weight.detach().clone().float().reshape(1)
             dist.all_reduce(total)
-            loss = loss * (weight * self.dist.world_size / total)
-        return loss / self.args.accum_grad
+        if float(total) <= 0:
+            return
+        factor = self.dist.world_size / float(total)
+        for group in optimizer.param_groups:
+            for p in group["params"]:
+                if p.grad is not None:
+                    p.grad.mul_(factor)
 
     def _forward(self, batch, turn):
         with _autocast(self.args.precision, self.device):
@@ -212,14 +222,17 @@ class Trainer:
         """One optimizer step over micro-batches [(utts, batch)]; returns its stats."""
         stats_sum, norms = Accumulator(), {}
         for turn in self.turns:
+            turn_weight = 0.0
             for i, (_, batch) in enumerate(batches):
                 sync = i == len(batches) - 1 or not self.dist.enabled
                 context = contextlib.nullcontext() if sync else self.model.no_sync()
                 with context:
                     loss, stats, weight = self._forward(batch, turn)
-                    self.scaler.scale(self._scaled_loss(loss, weight)).backward()
+                    self.scaler.scale(loss * weight).backward()
+                turn_weight += float(weight)
                 prefix = "" if len(self.turns) == 1 else f"{turn}_"
                 stats_sum.add({f"{prefix}{k}": v for k, v in stats.items()}, float(weight))
+            self._normalise_grads(self.optimizers[turn], turn_weight)
             norms[turn] = self._optimizer_step(turn)
         finite = all(math.isfinite(n) for n in norms.values())
         self.nonfinite_run = 0 if finite else self.nonfinite_run + 1
