@@ -34,5 +34,5 @@ class RNNLM(nn.Module):
         mask = targets != -1
         num_tokens = mask.sum()
         correct = ((logits.argmax(-1) == targets) & mask).sum()
-        stats = {"loss": loss.item(), "acc": (correct / num_tokens).item(), "ppl": loss.exp().item()}
+        stats = {"loss": loss.item(), "acc": (correct / num_tokens).item()}  # perplexity = exp(mean loss)
         return loss, stats, num_tokens.float()

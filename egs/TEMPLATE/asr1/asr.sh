@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Shared ASR stages. A recipe's run.sh sets its corpus options and calls this script.
+# Every stage reads what earlier stages wrote, so any stage can be rerun alone:
+#   ./run.sh --stage 3 --stop_stage 3
+set -euo pipefail
+
+log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh:${BASH_LINENO[0]}) $*"; }
+
+stage=1                  # first stage to run
+stop_stage=100           # last stage to run
+nj=4                     # parallel jobs for data processing
+ngpu=0                   # GPUs for training (torchrun --nproc_per_node)
+fs=16000                 # sample rate of the corpus
+local_data_opts=""       # options passed to local/data.sh
+train_set=train          # training data dir under data/
+valid_set=dev            # validation data dir
+test_sets="test"         # evaluation data dirs
+speed_perturb_factors="" # e.g. "0.9 1.0 1.1"; empty skips speed perturbation
+feats_type=fbank         # fbank | mfcc
+feat_conf=conf/fbank.yaml
+dumpdir=dump             # features and tokens
+token_type=bpe           # bpe | char | word | phn
+nbpe=300                 # vocabulary size for bpe
+bpemode=unigram          # unigram | bpe
+token_opts=""            # extra options for train_tokenizer (e.g. --character_coverage 0.9995)
+use_lm=false            # train a language model on the training text (stage 5)
+lm_config=conf/lm.yaml  # LM training config
+lm_args=""              # extra LM training options, e.g. "--max_epoch 3"
+expdir=exp              # experiments
+
+help_message="Usage: $0 [options]  (see the option list below; stages:
+  1 data preparation (local/data.sh -> data/<set>/)
+  2 speed perturbation of the training set (--speed_perturb_factors)
+  3 feature extraction (dump/<feats_type>/<set>/feats.scp) and global CMVN stats
+  4 tokenizer training and token dumping (data/token_list/, dump/.../token)
+  5 language model training (--use_lm true; exp/lm/)
+  6 summary of the data, features, tokens and models)"
+
+. ./path.sh
+. utils/parse_options.sh
+
+if [ $# -ne 0 ]; then
+    log "Unexpected arguments: $*\n${help_message}"
+    exit 1
+fi
+
+[ -n "${speed_perturb_factors}" ] && train_sp=${train_set}_sp || train_sp=${train_set}
+feat_dir=${dumpdir}/${feats_type}
+case ${token_type} in
+    bpe) token_dir=data/token_list/${bpemode}${nbpe} ;;
+    *)   token_dir=data/token_list/${token_type} ;;
+esac
+
+if [ ${stage} -le 1 ] && [ ${stop_stage} -ge 1 ]; then
+    log "Stage 1: data preparation: local/data.sh ${local_data_opts}"
+    local/data.sh ${local_data_opts}
+    for dset in ${train_set} ${valid_set} ${test_sets}; do
+        utils/validate_data_dir.sh --fs ${fs} data/${dset}
+    done
+fi
+
+if [ ${stage} -le 2 ] && [ ${stop_stage} -ge 2 ] && [ -n "${speed_perturb_factors}" ]; then
+    log "Stage 2: speed perturbation (${speed_perturb_factors}): data/${train_set} -> data/${train_sp}"
+    utils/perturb_data_dir_speed.sh --nj ${nj} --factors "${speed_perturb_factors// /,}" \
+        data/${train_set} data/${train_sp}
+fi
+
+if [ ${stage} -le 3 ] && [ ${stop_stage} -ge 3 ]; then
+    for dset in ${train_sp} ${valid_set} ${test_sets}; do
+        log "Stage 3: ${feats_type} features: data/${dset} -> ${feat_dir}/${dset} (logs in ${feat_dir}/${dset}/log)"
+        python -m toolkit.bin.make_feats --data_dir data/${dset} --out_dir ${feat_dir}/${dset} \
+            --feat_type ${feats_type} --feat_conf ${feat_conf} --nj ${nj}
+    done
+    log "Stage 3: global CMVN statistics: ${feat_dir}/${train_sp}/cmvn.ark"
+    python -m toolkit.bin.compute_cmvn_stats --feats_scp ${feat_dir}/${train_sp}/feats.scp \
+        --out ${feat_dir}/${train_sp}/cmvn.ark
+fi
+
+if [ ${stage} -le 4 ] && [ ${stop_stage} -ge 4 ]; then
+    log "Stage 4: ${token_type} tokenizer from data/${train_set}/text -> ${token_dir}"
+    python -m toolkit.bin.train_tokenizer --token_type ${token_type} --nbpe ${nbpe} --bpemode ${bpemode} \
+        --text data/${train_set}/text --out_dir ${token_dir} ${token_opts}
+    for dset in ${train_sp} ${valid_set} ${test_sets}; do
+        log "Stage 4: tokenizing ${feat_dir}/${dset}/text -> ${feat_dir}/${dset}/token, token_int"
+        python -m toolkit.bin.tokenize_text --token_type ${token_type} --token_dir ${token_dir} \
+            --text ${feat_dir}/${dset}/text --out ${feat_dir}/${dset}/token \
+            --out_ids ${feat_dir}/${dset}/token_int --nj ${nj}
+    done
+fi
+
+# Training command: one process on CPU (--ngpu 0) or torchrun with one process per GPU.
+# Several nodes: run the same with torchrun's --nnodes/--node_rank/--rdzv_endpoint (README).
+train_cmd() {
+    if [ ${ngpu} -le 1 ]; then
+        python -m toolkit.bin.train "$@" --device $([ ${ngpu} -eq 0 ] && echo cpu || echo cuda)
+    else
+        torchrun --standalone --nproc_per_node ${ngpu} -m toolkit.bin.train "$@" --device cuda
+    fi
+}
+
+if [ ${stage} -le 5 ] && [ ${stop_stage} -ge 5 ] && "${use_lm}"; then
+    log "Stage 5: LM training on ${feat_dir}/${train_sp}/token_int -> ${expdir}/lm (log: ${expdir}/lm/train.log)"
+    train_cmd --task lm --config ${lm_config} --token_list ${token_dir}/tokens.txt \
+        --train_data_dir ${feat_dir}/${train_sp} --valid_data_dir ${feat_dir}/${valid_set} \
+        --output_dir ${expdir}/lm ${lm_args}
+fi
+
+if [ ${stage} -le 6 ] && [ ${stop_stage} -ge 6 ]; then
+    log "Stage 6: summary"
+    python -m toolkit.bin.data_summary --token_dir ${token_dir} \
+        $("${use_lm}" && echo --exp_dir ${expdir}/lm) \
+        $(for dset in ${train_sp} ${valid_set} ${test_sets}; do echo ${feat_dir}/${dset}; done)
+fi
+log "Finished: $0 $*"

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# mini_synth ASR: an offline corpus synthesised with espeak-ng; see README.md.
+#   ./run.sh [--corpus_size ci|bench] [--stage N] [--stop_stage M] [asr.sh options]
+set -euo pipefail
+corpus_size=ci
+fs=16000
+args=()
+while [ $# -gt 0 ]; do  # take the recipe's own option, pass the rest to asr.sh
+    case "$1" in
+        --corpus_size|--corpus-size) corpus_size=$2; shift 2 ;;
+        *) args+=("$1"); shift ;;
+    esac
+done
+case ${corpus_size} in
+    ci) nbpe=100 ;;
+    bench) nbpe=300 ;;
+    *) echo "$0: --corpus_size must be ci or bench, got '${corpus_size}'" >&2; exit 1 ;;
+esac
+
+../../TEMPLATE/asr1/asr.sh \
+    --fs ${fs} \
+    --local_data_opts "--corpus_size ${corpus_size} --fs ${fs}" \
+    --train_set train --valid_set dev --test_sets "test" \
+    --feats_type fbank --feat_conf conf/fbank.yaml \
+    --token_type bpe --nbpe ${nbpe} --bpemode unigram \
+    --nj 2 --use_lm true \
+    "${args[@]}"
