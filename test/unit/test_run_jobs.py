@@ -1,5 +1,4 @@
 """utils/run.sh (toolkit.bin.run_jobs) with real bash jobs."""
-import os
 import signal
 import subprocess
 import time

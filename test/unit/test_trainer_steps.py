@@ -1,5 +1,4 @@
 """Trainer step mechanics in one process: accumulation, precision, non-finite abort, two optimizers."""
-import argparse
 
 import pytest
 import torch

@@ -21,15 +21,12 @@ from torch.utils.data import DataLoader
 from tqdm import tqdm
 
 from toolkit.data.batching import padding_efficiency
-from toolkit.data.length_filter import write_dropped
-from toolkit.data.samplers import BatchSampler
+from toolkit.train.build import build_optimizers, build_train_sampler, valid_batches
 from toolkit.train.checkpoint import latest_checkpoint, load_checkpoint, save_resume_checkpoint
 from toolkit.train.distributed import barrier
 from toolkit.train.finetune import apply_finetune_options
 from toolkit.train.model_selection import ModelSelection
-from toolkit.train.optimizers import OptimizerSet, build_optimizer, scaled_lr
 from toolkit.train.reporter import Accumulator, Reporter
-from toolkit.train.schedulers import build_scheduler
 from toolkit.utils.errors import ConfigError, ToolkitError
 from toolkit.utils.seed import get_rng_state, set_rng_state, set_seed
 
@@ -69,10 +66,10 @@ class Trainer:
             self.model = DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
                 find_unused_parameters=len(self.turns) > 1)
-        self.train_data = self._dataset(args.train_data_dir, train=True)
-        self.valid_data = self._dataset(args.valid_data_dir, train=False)
-        self.sampler = self._sampler(args.train_data_dir, self.train_data, shuffle=args.shuffle)
-        self.optimizers = self._optimizers(groups)
+        self.train_data = task.build_dataset(args, args.train_data_dir, train=True)
+        self.valid_data = task.build_dataset(args, args.valid_data_dir, train=False)
+        self.sampler = build_train_sampler(args, task, self.train_data, dist_info)
+        self.optimizers = build_optimizers(args, groups, self.sampler, dist_info)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=args.precision == "fp16")
         self.reporter = Reporter(args.output_dir, dist_info.is_main, args.tensorboard)
         self.selection = ModelSelection(args.output_dir, args.best_model_criterion, args.keep_nbest_models,
@@ -83,56 +80,6 @@ class Trainer:
     @property
     def module(self):
         return self.model.module if isinstance(self.model, DistributedDataParallel) else self.model
-
-    # ----- building -----
-    def _dataset(self, data_dir, train):
-        return self.task.build_dataset(self.args, data_dir, train)
-
-    def _sampler(self, data_dir, dataset, shuffle):
-        args = self.args
-        categories = None
-        if args.category_weights is not None:
-            categories = dataset.data.table("utt2category")
-        weights = args.category_weights
-        if weights not in (None, "balanced"):
-            import yaml
-
-            weights = yaml.safe_load(weights)
-        sampler = BatchSampler(
-            self.task.lengths(args, data_dir), batch_type=args.batch_type, batch_size=args.batch_size,
-            batch_bins=args.batch_bins, max_batch_size=args.max_batch_size,
-            quadratic_duration=args.quadratic_duration, shuffle=shuffle, seed=args.seed,
-            world_size=self.dist.world_size, rank=self.dist.rank, categories=categories,
-            category_weights=weights, max_length=args.max_length, min_length=args.min_length,
-            length_policy=args.length_policy)
-        if sampler.dropped and self.dist.is_main:
-            path = os.path.join(args.output_dir, "dropped_utts.txt")
-            write_dropped(sampler.dropped, path)
-            logging.warning("%d training utterances dropped by length limits: listed in %s",
-                            len(sampler.dropped), path)
-        if sampler.cropped:
-            if not self.task.crop_fields:
-                raise ConfigError(f"task {self.task.name} cannot crop; use --length_policy drop")
-            dataset.set_crop(args.max_length, sampler.cropped, self.task.crop_fields)
-        return sampler
-
-    def _optimizers(self, groups):
-        args = self.args
-        lr = args.lr
-        if args.lr_scale_rule != "none":
-            if args.ref_batch_size is None:
-                raise ConfigError("--lr_scale_rule needs --ref_batch_size")
-            utts = len(self.sampler.lengths)
-            global_batch = utts / max(1, len(self.sampler)) * self.dist.world_size * args.accum_grad
-            lr = scaled_lr(args.lr, global_batch, args.ref_batch_size, args.lr_scale_rule)
-            logging.info("lr %.3g scaled by the %s rule to %.3g (global batch %.1f utterances, reference %d)",
-                         args.lr, args.lr_scale_rule, lr, global_batch, args.ref_batch_size)
-        optimizers = OptimizerSet()
-        for name, params in groups.items():
-            optimizer = build_optimizer(args.optim, params, lr, args.weight_decay, args.no_decay_1d,
-                                        **dict(args.optim_conf))
-            optimizers.add(name, optimizer, build_scheduler(args.scheduler, optimizer, **dict(args.scheduler_conf)))
-        return optimizers
 
     # ----- checkpoints -----
     def state_dict(self, batches_done):
@@ -294,7 +241,7 @@ class Trainer:
     @torch.no_grad()
     def validate(self):
         """Weighted means of the model's stats on the validation set, over all ranks."""
-        sampler = self._valid_batches()
+        sampler = valid_batches(self.args, self.task, self.dist)
         self.module.eval()
         stats = Accumulator()
         for _, batch in self._loader(self.valid_data, sampler, 0):
@@ -305,16 +252,6 @@ class Trainer:
             stats.add(batch_stats, float(weight))
         self.module.train()
         return stats.means(self.dist)
-
-    def _valid_batches(self):
-        """This rank's share of the validation batches (no padding: validation runs no collectives)."""
-        args = self.args
-        sampler = BatchSampler(self.task.lengths(args, args.valid_data_dir), batch_type=args.batch_type,
-                               batch_size=args.batch_size, batch_bins=args.batch_bins,
-                               max_batch_size=args.max_batch_size, quadratic_duration=args.quadratic_duration,
-                               shuffle=False, seed=args.seed)
-        sampler.set_epoch(0)
-        return list(sampler)[self.dist.rank::self.dist.world_size]
 
     def end_epoch(self):
         """Validate, report, select models, update epoch schedulers; True to stop training."""
