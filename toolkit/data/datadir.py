@@ -10,6 +10,7 @@ Files known here (each `key value` per line, keys sorted):
   spk1.scp..spkN.scp  utt -> reference source audio (separation)
   utt2category     utt -> category (oversampling, dialect, ...)
   durations        utt -> frames per token (TTS)
+  token, token_int utt -> tokens, token ids (dumped by toolkit.bin.tokenize_text)
 """
 import os
 import re
@@ -19,7 +20,7 @@ from toolkit.utils.errors import DataError
 
 # Files indexed by utterance; everything but spk2utt, wav.scp (with segments) and reco2*.
 UTT_FILES = ("text", "utt2spk", "utt2num_samples", "utt2num_frames", "feats.scp", "utt2category",
-             "durations", "utt2dur")
+             "durations", "utt2dur", "token", "token_int")
 SPK_SCP = re.compile(r"^spk[0-9]+\.scp$")
 
 
