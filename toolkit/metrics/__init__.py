@@ -1,0 +1,1 @@
+"""Evaluation metrics: ASR error rates with alignments, and the RESULTS.md tables they feed."""
