@@ -197,15 +197,19 @@ def test_results_md_row_is_appended_then_replaced(tmp_path, texts):
     results = tmp_path / "exp" / "RESULTS.md"
     results.parent.mkdir()
     results.write_text("# My experiment\n\nnotes kept as they are\n")
-    for name in ("decode_test beam10", "decode_dev beam10", "decode_test beam10"):
+    rtf = tmp_path / "rtf.json"
+    rtf.write_text('{"rtf": 0.0421, "num_utts": 6, "audio_seconds": 10.0, "decode_seconds": 0.421}')
+    for name, extra in (("decode_test beam10", []), ("decode_dev beam10", []),
+                        ("decode_test beam10", ["--rtf_json", str(rtf)])):
         score_asr(["--ref", ref, "--hyp", hyp, "--out_dir", str(tmp_path / "s"),
-                   "--results_md", str(results), "--name", name])
+                   "--results_md", str(results), "--name", name, *extra])
     lines = results.read_text().splitlines()
     assert lines[:4] == ["# My experiment", "", "notes kept as they are", ""]
-    header = lines.index("| name | WER | CER | Sub | Del | Ins | #utts | #words |")
-    assert lines[header + 1] == "|---|---|---|---|---|---|---|---|"
-    assert lines[header + 2:] == ["| decode_test beam10 | 58.82 | 50.00 | 23.53 | 35.29 | 0.00 | 6 | 17 |",
-                                  "| decode_dev beam10 | 58.82 | 50.00 | 23.53 | 35.29 | 0.00 | 6 | 17 |"]
+    header = lines.index("| name | WER | CER | Sub | Del | Ins | #utts | #words | RTF |")
+    assert lines[header + 1] == "|---|---|---|---|---|---|---|---|---|"
+    assert lines[header + 2:] == ["| decode_test beam10 | 58.82 | 50.00 | 23.53 | 35.29 | 0.00 | 6 | 17 | 0.042 |",
+                                  "| decode_dev beam10 | 58.82 | 50.00 | 23.53 | 35.29 | 0.00 | 6 | 17 | - |"]
+    assert json.loads((tmp_path / "s" / "score.json").read_text())["rtf"] == 0.0421
 
 
 def test_results_md_generic_tables(tmp_path):

@@ -30,7 +30,7 @@ from toolkit.utils.config import get_parser, parse_args
 from toolkit.utils.errors import ConfigError, cli_main
 from toolkit.utils.logging_setup import setup_logging
 
-RESULTS_HEADER = ("name", "WER", "CER", "Sub", "Del", "Ins", "#utts", "#words")
+RESULTS_HEADER = ("name", "WER", "CER", "Sub", "Del", "Ins", "#utts", "#words", "RTF")
 
 
 def get_args(argv):
@@ -42,6 +42,8 @@ def get_args(argv):
     parser.add_argument("--bpemodel", help="token_type bpe: the sentencepiece model")
     parser.add_argument("--results_md", help="add or replace this run's row in this markdown file")
     parser.add_argument("--name", help="the row's key in --results_md; --out_dir when not given")
+    parser.add_argument("--rtf_json", help="rtf.json of the decoding (toolkit.bin.merge_inference): adds the "
+                        "real-time factor to score.json and the RESULTS.md row")
     parser.add_argument("--verbose", action="store_true")
     args = parse_args(parser, argv)
     for name in ("ref", "hyp", "out_dir"):
@@ -84,6 +86,11 @@ def main(argv=None):
     score = {"wer": word["rate"], "cer": char["rate"], "num_utts": len(refs), "ref_words": word["ref_len"],
              **detail(word), "cer_detail": {"ref_chars": char["ref_len"], **detail(char)},
              "missing_hyps": len(missing)}
+    rtf = None
+    if args.rtf_json:
+        with open(args.rtf_json, encoding="utf-8") as f:
+            rtf = json.load(f)["rtf"]
+        score["rtf"] = rtf
     if "token" in result:
         score["ter"] = result["token"]["rate"]
         score["ter_detail"] = {"token_type": args.token_type, "ref_tokens": result["token"]["ref_len"],
@@ -96,7 +103,8 @@ def main(argv=None):
                  f", TER {score['ter']:.2f}%" if "ter" in score else "", len(refs))
     if args.results_md:
         update_results_table(args.results_md, RESULTS_HEADER,
-                             results_row(args.name or args.out_dir, word, char, len(refs)),
+                             results_row(args.name or args.out_dir, word, char, len(refs))
+                             + ["-" if rtf is None else f"{rtf:.3f}"],
                              title="ASR (score_asr; WER/CER/Sub/Del/Ins in %)")
 
 
