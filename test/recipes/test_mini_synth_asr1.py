@@ -36,6 +36,16 @@ def test_mini_synth_asr1_ci_all_stages(recipe, monkeypatch):
     assert (workdir / "exp" / "lm" / "valid.loss.best.pth").exists()
     assert "best epoch" in proc.stdout
 
+    # ASR training, averaging, decoding in 2 jobs and scoring produced their files
+    asr = workdir / "exp" / "asr_train_asr_ci"
+    assert (asr / "valid.acc.ave.pth").exists() and (asr / "images" / "acc.png").exists()
+    decode = asr / "decode_asr_valid.acc.ave" / "test"
+    hyps = read_table(decode / "text", allow_empty=True)
+    assert set(hyps) == set(read_table(workdir / "dump" / "fbank" / "test" / "text"))
+    score = json.loads((decode / "score.json").read_text())
+    assert score["num_utts"] == len(hyps) and score["ref_words"] > 0 and score["rtf"] > 0
+    assert "| test decode_asr_valid.acc.ave |" in (asr / "RESULTS.md").read_text()
+
     # a single stage reruns alone from files on disk
-    rerun = run("--corpus_size", "ci", "--stage", "6", "--stop_stage", "6")
-    assert "Stage 6" in rerun.stdout and "Stage 3" not in rerun.stdout
+    rerun = run("--corpus_size", "ci", "--stage", "10", "--stop_stage", "10")
+    assert "Stage 10" in rerun.stdout and "Stage 3" not in rerun.stdout

@@ -11,6 +11,7 @@ import kaldiio
 
 from toolkit.data.audio_io import audio_info
 from toolkit.data.datadir import DataDir
+from toolkit.utils.config import load_config
 from toolkit.utils.errors import cli_main
 
 
@@ -50,12 +51,13 @@ def describe_experiment(exp_dir):
     """One line per criterion of exp_dir/selection.json: best epoch and its validation stats."""
     with open(os.path.join(exp_dir, "selection.json"), encoding="utf-8") as f:
         selection = json.load(f)
+    is_lm = load_config(os.path.join(exp_dir, "config.yaml")).get("task") == "lm"
     lines = []
     for criterion, ranking in selection["ranking"].items():
         stats = selection["history"][str(ranking[0])]
         valid = {k: v for k, v in stats.items() if k.startswith("valid.")}
-        if "valid.loss" in valid:
-            valid["valid.ppl"] = math.exp(min(valid["valid.loss"], 50.0))  # meaningful for token losses
+        if is_lm and "valid.loss" in valid:
+            valid["valid.ppl"] = math.exp(valid["valid.loss"])  # the LM loss is the mean token NLL
         shown = " ".join(f"{k}={v:.4g}" for k, v in sorted(valid.items()))
         lines.append(f"{exp_dir}: best epoch {ranking[0]} of {len(selection['history'])} by '{criterion}': {shown}")
     return lines

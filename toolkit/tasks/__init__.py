@@ -12,7 +12,7 @@ def register_task(cls):
 
 def get_task(name):
     """The Task class registered as `name` (imports the built-in tasks first)."""
-    from toolkit.tasks import lm  # noqa: F401  (registers itself)
+    from toolkit.tasks import asr, lm  # noqa: F401  (they register themselves)
 
     if name not in _TASKS:
         raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}")

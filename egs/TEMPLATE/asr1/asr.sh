@@ -23,18 +23,32 @@ token_type=bpe           # bpe | char | word | phn
 nbpe=300                 # vocabulary size for bpe
 bpemode=unigram          # unigram | bpe
 token_opts=""            # extra options for train_tokenizer (e.g. --character_coverage 0.9995)
-use_lm=false            # train a language model on the training text (stage 5)
-lm_config=conf/lm.yaml  # LM training config
-lm_args=""              # extra LM training options, e.g. "--max_epoch 3"
-expdir=exp              # experiments
+min_frames=10            # stage 5 filter: shortest training utterance (frames)
+max_frames=3000          # stage 5 filter: longest training utterance (frames)
+subsampling=4            # stage 5 filter: encoder subsampling (CTC needs frames/subsampling >= tokens)
+use_lm=false             # train a language model on the training text (stage 6) and use it in decoding
+lm_config=conf/lm.yaml   # LM training config
+lm_args=""               # extra LM training options, e.g. "--max_epoch 3"
+asr_config=conf/train_asr.yaml  # ASR training config
+asr_args=""              # extra ASR training options, e.g. "--max_epoch 3 --batch_bins 20000"
+nbest_average=5          # checkpoints averaged after training (by valid acc)
+inference_config=conf/decode_asr.yaml  # decoding options (mode, beam, ctc_weight, ...)
+inference_args=""        # extra decoding options, e.g. "--beam 5"
+inference_model=valid.acc.ave.pth  # model file in the experiment dir used for decoding
+inference_nj=4           # parallel decoding jobs
+expdir=exp               # experiments
 
 help_message="Usage: $0 [options]  (see the option list below; stages:
   1 data preparation (local/data.sh -> data/<set>/)
   2 speed perturbation of the training set (--speed_perturb_factors)
   3 feature extraction (dump/<feats_type>/<set>/feats.scp) and global CMVN stats
-  4 tokenizer training and token dumping (data/token_list/, dump/.../token)
-  5 language model training (--use_lm true; exp/lm/)
-  6 summary of the data, features, tokens and models)"
+  4 tokenizer training and token dumping (data/token_list/, dump/.../token_int)
+  5 length/token filtering of the training and validation sets (dump/.../<set>_filtered, removed.txt)
+  6 language model training (--use_lm true; exp/lm/)
+  7 ASR training and checkpoint averaging (exp/asr_<config>/)
+  8 decoding of the test sets with --inference_nj jobs (exp/asr_<config>/decode_*/<set>/text)
+  9 scoring: WER/CER, alignments, score.json, RESULTS.md
+ 10 summary of the data, tokens, models and results)"
 
 . ./path.sh
 . utils/parse_options.sh
@@ -55,7 +69,7 @@ if [ ${stage} -le 1 ] && [ ${stop_stage} -ge 1 ]; then
     log "Stage 1: data preparation: local/data.sh ${local_data_opts}"
     local/data.sh ${local_data_opts}
     for dset in ${train_set} ${valid_set} ${test_sets}; do
-        utils/validate_data_dir.sh --fs ${fs} data/${dset}
+        utils/validate_data_dir.sh --nj ${nj} --fs ${fs} data/${dset}
     done
 fi
 
@@ -97,18 +111,63 @@ train_cmd() {
         torchrun --standalone --nproc_per_node ${ngpu} -m toolkit.bin.train "$@" --device cuda
     fi
 }
+asr_exp=${expdir}/asr_$(basename ${asr_config} .yaml)
+decode_tag=$(basename ${inference_config} .yaml)_$(basename ${inference_model} .pth)
+lm_opts=""
+"${use_lm}" && lm_opts="--lm_dir ${expdir}/lm --lm_checkpoint valid.loss.best.pth"
 
-if [ ${stage} -le 5 ] && [ ${stop_stage} -ge 5 ] && "${use_lm}"; then
-    log "Stage 5: LM training on ${feat_dir}/${train_sp}/token_int -> ${expdir}/lm (log: ${expdir}/lm/train.log)"
+if [ ${stage} -le 5 ] && [ ${stop_stage} -ge 5 ]; then
+    for dset in ${train_sp} ${valid_set}; do
+        log "Stage 5: filtering ${feat_dir}/${dset} -> ${feat_dir}/${dset}_filtered (removed.txt says why)"
+        python -m toolkit.bin.filter_data_dir --min_frames ${min_frames} --max_frames ${max_frames} \
+            --subsampling ${subsampling} ${feat_dir}/${dset} ${feat_dir}/${dset}_filtered
+    done
+fi
+
+if [ ${stage} -le 6 ] && [ ${stop_stage} -ge 6 ] && "${use_lm}"; then
+    log "Stage 6: LM training on ${feat_dir}/${train_sp}_filtered/token_int -> ${expdir}/lm (log: ${expdir}/lm/train.log)"
     train_cmd --task lm --config ${lm_config} --token_list ${token_dir}/tokens.txt \
-        --train_data_dir ${feat_dir}/${train_sp} --valid_data_dir ${feat_dir}/${valid_set} \
+        --train_data_dir ${feat_dir}/${train_sp}_filtered --valid_data_dir ${feat_dir}/${valid_set}_filtered \
         --output_dir ${expdir}/lm ${lm_args}
 fi
 
-if [ ${stage} -le 6 ] && [ ${stop_stage} -ge 6 ]; then
-    log "Stage 6: summary"
+if [ ${stage} -le 7 ] && [ ${stop_stage} -ge 7 ]; then
+    log "Stage 7: ASR training -> ${asr_exp} (log: ${asr_exp}/train.log)"
+    train_cmd --task asr --config ${asr_config} --token_list ${token_dir}/tokens.txt \
+        --cmvn ${feat_dir}/${train_sp}/cmvn.ark \
+        --train_data_dir ${feat_dir}/${train_sp}_filtered --valid_data_dir ${feat_dir}/${valid_set}_filtered \
+        --output_dir ${asr_exp} ${asr_args}
+    log "Stage 7: averaging the ${nbest_average} best checkpoints by valid acc -> ${asr_exp}/valid.acc.ave.pth"
+    python -m toolkit.bin.average_checkpoints --exp_dir ${asr_exp} --criterion "valid acc max" --nbest ${nbest_average}
+fi
+
+if [ ${stage} -le 8 ] && [ ${stop_stage} -ge 8 ]; then
+    for dset in ${test_sets}; do
+        dir=${asr_exp}/${decode_tag}/${dset}
+        log "Stage 8: decoding ${feat_dir}/${dset} -> ${dir} (${inference_nj} jobs, logs in ${dir}/log)"
+        utils/split_data.sh ${feat_dir}/${dset} ${inference_nj}
+        utils/run.sh JOB=1:${inference_nj} ${dir}/log/decode.JOB.log \
+            python -m toolkit.bin.asr_inference --model_dir ${asr_exp} --checkpoint ${inference_model} \
+                --config ${inference_config} --data_dir ${feat_dir}/${dset}/split${inference_nj}/JOB \
+                --out_dir ${dir}/output.JOB ${lm_opts} ${inference_args}
+        python -m toolkit.bin.merge_inference --out_dir ${dir} $(for j in $(seq ${inference_nj}); do echo ${dir}/output.${j}; done)
+    done
+fi
+
+if [ ${stage} -le 9 ] && [ ${stop_stage} -ge 9 ]; then
+    for dset in ${test_sets}; do
+        dir=${asr_exp}/${decode_tag}/${dset}
+        log "Stage 9: scoring ${dir}/text against ${feat_dir}/${dset}/text -> ${dir}/score.json"
+        python -m toolkit.bin.score_asr --ref ${feat_dir}/${dset}/text --hyp ${dir}/text --out_dir ${dir} \
+            --results_md ${asr_exp}/RESULTS.md --name "${dset} ${decode_tag}" --rtf_json ${dir}/rtf.json
+    done
+fi
+
+if [ ${stage} -le 10 ] && [ ${stop_stage} -ge 10 ]; then
+    log "Stage 10: summary"
     python -m toolkit.bin.data_summary --token_dir ${token_dir} \
-        $("${use_lm}" && echo --exp_dir ${expdir}/lm) \
+        $("${use_lm}" && echo --exp_dir ${expdir}/lm) $([ -f ${asr_exp}/selection.json ] && echo --exp_dir ${asr_exp}) \
         $(for dset in ${train_sp} ${valid_set} ${test_sets}; do echo ${feat_dir}/${dset}; done)
+    [ -f ${asr_exp}/RESULTS.md ] && cat ${asr_exp}/RESULTS.md
 fi
 log "Finished: $0 $*"
