@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from toolkit.tasks import get_task
-from toolkit.tasks.base import Task, lengths_from_file
+from toolkit.tasks.lm import LMTask
 from toolkit.train.checkpoint import latest_checkpoint, load_checkpoint
 from toolkit.train.distributed import DistInfo
 from toolkit.train.options import add_arguments
@@ -62,16 +62,10 @@ class SqrtModel(nn.Module):
         return loss, {"loss": loss.item()}, text.size(0)
 
 
-class SqrtTask(Task):
+class SqrtTask(LMTask):
+    """The LM task's data (token_int) with SqrtModel."""
+
     name = "sqrt"
-
-    @classmethod
-    def data_fields(cls, args, train):
-        return {"text": ("token_int", "ints")}
-
-    @classmethod
-    def lengths(cls, args, data_dir):
-        return lengths_from_file(data_dir, "token_int", count_fields=True)
 
     @classmethod
     def build_model(cls, args):
@@ -114,17 +108,10 @@ class MeanGAN(nn.Module):
         return loss, {"loss": loss.item(), "fake_mean": fake.mean().item()}, text.size(0)
 
 
-class MeanGANTask(Task):
+class MeanGANTask(LMTask):
+    """The LM task's data (token_int) with MeanGAN."""
+
     name = "mean_gan"
-    pad_values = {"text": -1}
-
-    @classmethod
-    def data_fields(cls, args, train):
-        return {"text": ("token_int", "ints")}
-
-    @classmethod
-    def lengths(cls, args, data_dir):
-        return lengths_from_file(data_dir, "token_int", count_fields=True)
 
     @classmethod
     def build_model(cls, args):
