@@ -9,7 +9,8 @@ RelPositionalEncoding + ConformerLayer x N (relative-position attention, padding
 masked in the conv module), torchaudio's is its ConformerLayer x N (plain attention).
 Both have macaron FFNs, the same d_model, heads, FFN size, layers, kernel and dropout.
 A step is forward + backward of the summed output over the valid frames, in training
-mode. Sizes: the mini_synth config and ESPnet's LibriSpeech-100 conformer. Each case
+mode. Sizes: a small 144-dim conformer (the mini_synth width at 12 layers) and ESPnet's
+LibriSpeech-100 conformer. Each case
 is timed `--repeats` times, alternating ours and torchaudio's, best of the repeats
 (others' load on the machine only slows a run down). The subsampling front-end is
 timed alone too, for a picture of the whole encoder. Writes test/bench/results/conformer.json.
@@ -32,7 +33,7 @@ from toolkit.layers.subsampling import Conv2dSubsampling
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results", "conformer.json")
 # name: (d_model, heads, ffn, layers, kernel, batch, frames after x4 subsampling)
 SIZES = {
-    "mini_synth": (144, 4, 576, 12, 15, 16, 200),
+    "small": (144, 4, 576, 12, 15, 16, 200),
     "librispeech_100": (256, 4, 1024, 12, 31, 8, 400),
 }
 DROPOUT = 0.1

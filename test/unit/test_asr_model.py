@@ -1,5 +1,6 @@
 """ASR model: losses against references, padding invariance, incremental decoding, overfitting
 real espeak speech, and `train --task asr` on a tiny dumped corpus."""
+import kaldiio
 import numpy as np
 import pytest
 import torch
@@ -124,8 +125,6 @@ def test_decoder_io_and_stats():
 
 
 def test_cmvn_inside_the_model_equals_apply_cmvn_and_specaug_only_in_training(tmp_path):
-    import kaldiio
-
     from toolkit.data.augment import SpecAugment
 
     feats = [np.random.default_rng(i).normal(3.0, 2.0, (30, 20)).astype(np.float32) for i in range(3)]
@@ -221,3 +220,25 @@ def test_train_task_asr_on_a_tiny_dumped_corpus(tmp_path):
     assert "normalize.mean" in state["model"] and "encoder.encoders.0.self_attn.pos_bias_u" in state["model"]
     log = (out / "train.log").read_text()
     assert "valid" in log and "cer_ctc" in log
+
+
+def test_task_rejects_unknown_model_keys(tmp_path):
+    from toolkit.bin.train import build_parser
+    from toolkit.tasks import get_task
+    from toolkit.text.token_list import write_token_list
+    from toolkit.utils.config import parse_args
+
+    write_token_list(str(tmp_path / "tokens.txt"), ["<blank>", "<unk>", "a", "<sos/eos>"])
+    stats = accumulate_cmvn([("u", np.ones((3, 20), dtype=np.float32))])
+    kaldiio.save_mat(str(tmp_path / "cmvn.ark"), stats)
+    common = ["--task", "asr", "--token_list", str(tmp_path / "tokens.txt"), "--cmvn", str(tmp_path / "cmvn.ark"),
+              "--output_dir", str(tmp_path), "--train_data_dir", str(tmp_path), "--valid_data_dir", str(tmp_path),
+              "--encoder_conf", "{output_size: 16, attention_heads: 2, linear_units: 32, num_blocks: 1}"]
+    task = get_task("asr")
+    model = task.build_model(parse_args(build_parser("asr"), common))
+    assert model.encoder.embed.conv[0].in_channels == 1 and model.normalize.dim == 20
+    with pytest.raises(ConfigError, match="num_layers"):
+        task.build_model(parse_args(build_parser("asr"), [*common, "--encoder_conf.num_layers", "3"]))
+    with pytest.raises(ConfigError, match="attention decoder is needed"):
+        task.build_model(parse_args(build_parser("asr"), [*common, "--model_conf.ctc_weight", "0.0",
+                                                          "--decoder", "none"]))

@@ -31,8 +31,12 @@ class ASRModel(nn.Module):
         super().__init__()
         if not 0.0 <= ctc_weight <= 1.0:
             raise ConfigError(f"ctc_weight must be in [0, 1], got {ctc_weight}")
-        if (ctc_weight > 0) != (ctc is not None) or (ctc_weight < 1) != (decoder is not None):
-            raise ConfigError(f"ctc_weight {ctc_weight} needs a CTC head if > 0 and a decoder if < 1 (and only then)")
+        # a part whose loss weight is 0 would leave unused parameters (an error under DDP)
+        if (ctc_weight > 0) != (ctc is not None):
+            raise ConfigError(f"ctc_weight {ctc_weight}: a CTC head is needed if and only if ctc_weight > 0")
+        if (ctc_weight < 1) != (decoder is not None):
+            raise ConfigError(f"ctc_weight {ctc_weight}: an attention decoder is needed if and only if "
+                              f"ctc_weight < 1 (--decoder transformer|none)")
         self.sos = self.eos = vocab_size - 1
         self.normalize, self.specaug = normalize, specaug
         self.encoder, self.decoder, self.ctc = encoder, decoder, ctc
