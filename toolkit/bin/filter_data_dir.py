@@ -2,7 +2,10 @@
 
     python -m toolkit.bin.filter_data_dir --min_frames 10 --max_frames 3000 --subsampling 4 SRC DEST
 
-SRC is a dump dir with utt2num_frames and token_int; DEST/removed.txt lists `utt reason`.
+    python -m toolkit.bin.filter_data_dir --min_samples 8000 --max_samples 160000 SRC DEST  (audio)
+
+SRC is a dump dir with utt2num_frames and token_int, or an audio data dir with
+utt2num_samples (a limit whose table is missing is an error); DEST/removed.txt lists `utt reason`.
 """
 import argparse
 import logging
@@ -20,11 +23,14 @@ def main(argv=None):
     parser.add_argument("--min_frames", type=int)
     parser.add_argument("--max_frames", type=int)
     parser.add_argument("--max_tokens", type=int)
+    parser.add_argument("--min_samples", type=int, help="audio: shortest utterance (utt2num_samples)")
+    parser.add_argument("--max_samples", type=int, help="audio: longest utterance (utt2num_samples)")
     parser.add_argument("--subsampling", type=int, help="encoder frame subsampling: drop utterances CTC cannot align")
     args = parser.parse_args(argv)
     setup_logging()
     kept, removed = filter_data_dir(args.src, args.dest, min_frames=args.min_frames, max_frames=args.max_frames,
-                                    max_tokens=args.max_tokens, subsampling=args.subsampling)
+                                    max_tokens=args.max_tokens, subsampling=args.subsampling,
+                                    min_samples=args.min_samples, max_samples=args.max_samples)
     if kept == 0:
         raise DataError(f"{args.src}: the filters removed every utterance; see {args.dest}/removed.txt")
     logging.info("%s -> %s: kept %d utterances, removed %d (reasons in %s/removed.txt)",

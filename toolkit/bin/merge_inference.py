@@ -1,8 +1,8 @@
-"""Merge the outputs of parallel decoding jobs: text, token, nbest files and the real-time factor.
+"""Merge the outputs of parallel inference jobs: text, token, spkN.scp files and the real-time factor.
 
     python -m toolkit.bin.merge_inference --out_dir DIR DIR/output.1 DIR/output.2 ...
 
-Every table file found in the job dirs is concatenated (a key in two jobs is an error);
+Every table file found in the job dirs (spkN.scp of separation too) is concatenated (a key in two jobs is an error);
 rtf.json files are summed into DIR/rtf.json (rtf = decoding seconds / audio seconds).
 """
 import argparse
@@ -10,6 +10,7 @@ import json
 import logging
 import os
 
+from toolkit.data.datadir import SPK_SCP
 from toolkit.data.tables import read_table, write_table
 from toolkit.utils.errors import DataError, cli_main
 from toolkit.utils.logging_setup import setup_logging
@@ -20,7 +21,8 @@ TABLES = ("text", "token", "token_int", "score")
 def merge(job_dirs, out_dir):
     """Merge tables and RTF of job_dirs into out_dir; return the merged RTF dict."""
     os.makedirs(out_dir, exist_ok=True)
-    for name in TABLES:
+    names = set(TABLES) | {n for d in job_dirs if os.path.isdir(d) for n in os.listdir(d) if SPK_SCP.match(n)}
+    for name in sorted(names):
         paths = [os.path.join(d, name) for d in job_dirs if os.path.isfile(os.path.join(d, name))]
         if not paths:
             continue

@@ -3,21 +3,28 @@ import os
 
 from toolkit.data.dir_ops import read_dir, select, warn_other, write_dir
 from toolkit.data.tables import write_table
+from toolkit.utils.errors import DataError
 
 
-def filter_reasons(tables, min_frames=None, max_frames=None, max_tokens=None, subsampling=None):
+def filter_reasons(tables, min_frames=None, max_frames=None, max_tokens=None, subsampling=None, min_samples=None,
+                   max_samples=None):
     """{utt: reason} for utterances to drop.
 
-    Reasons: no frames/tokens recorded, too short or long (utt2num_frames), empty token
+    Reasons: too short or long (utt2num_frames, or utt2num_samples for audio), empty token
     sequence, too many tokens, and (with `subsampling`) more tokens than encoder frames
     after subsampling, which CTC cannot align.
     """
     frames = {u: int(v) for u, v in tables.files.get("utt2num_frames", {}).items()}
     tokens = {u: len(v.split()) for u, v in tables.files.get("token_int", {}).items()}
+    samples = {u: int(v) for u, v in tables.files.get("utt2num_samples", {}).items()}
     reasons = {}
     for utt in tables.utts:
-        n, k = frames.get(utt), tokens.get(utt)
-        if min_frames is not None and n is not None and n < min_frames:
+        n, k, s = frames.get(utt), tokens.get(utt), samples.get(utt)
+        if min_samples is not None and s is not None and s < min_samples:
+            reasons[utt] = f"{s} samples < min_samples {min_samples}"
+        elif max_samples is not None and s is not None and s > max_samples:
+            reasons[utt] = f"{s} samples > max_samples {max_samples}"
+        elif min_frames is not None and n is not None and n < min_frames:
             reasons[utt] = f"{n} frames < min_frames {min_frames}"
         elif max_frames is not None and n is not None and n > max_frames:
             reasons[utt] = f"{n} frames > max_frames {max_frames}"
@@ -36,6 +43,11 @@ def filter_data_dir(src, dest, **limits):
     Returns (kept, removed) counts.
     """
     tables = read_dir(src)
+    for table, keys in (("utt2num_frames", ("min_frames", "max_frames", "subsampling")),
+                        ("utt2num_samples", ("min_samples", "max_samples")), ("token_int", ("max_tokens",))):
+        given = [k for k in keys if limits.get(k) is not None]
+        if given and table not in tables.files:
+            raise DataError(f"{src}/{table}: missing, needed for {', '.join('--' + k for k in given)}")
     reasons = filter_reasons(tables, **limits)
     kept = [u for u in tables.utts if u not in reasons]
     warn_other(tables, src, "filtered")

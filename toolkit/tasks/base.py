@@ -20,7 +20,6 @@ from toolkit.utils.errors import DataError
 class Task:
     name = None
     pad_values = {}
-    crop_fields = ()  # fields sharing the length axis, cropped together (--length_policy crop)
 
     @classmethod
     def add_arguments(cls, parser):
@@ -34,6 +33,11 @@ class Task:
     @classmethod
     def build_model(cls, args):
         raise NotImplementedError
+
+    @classmethod
+    def crop_fields(cls, args):
+        """Fields sharing the length axis, cropped together at one offset (--length_policy crop)."""
+        return ()
 
     @classmethod
     def build_transform(cls, args, train):

@@ -33,9 +33,10 @@ def build_train_sampler(args, task, dataset, dist_info):
         write_dropped(sampler.dropped, path)
         logging.warning("%d training utterances dropped by length limits: listed in %s", len(sampler.dropped), path)
     if sampler.cropped:
-        if not task.crop_fields:
+        fields = task.crop_fields(args)
+        if not fields:
             raise ConfigError(f"task {task.name} cannot crop; use --length_policy drop")
-        dataset.set_crop(args.max_length, sampler.cropped, task.crop_fields)
+        dataset.set_crop(args.max_length, sampler.cropped, fields)
     return sampler
 
 
