@@ -13,10 +13,12 @@ INSTALL_REQUIRES = [
     "pyyaml>=6.0",
     "tqdm>=4.66",
     "espeakng-loader==0.2.4",
+    "scipy>=1.11",
 ]
 
 EXTRAS_REQUIRE = {
-    "test": ["pytest>=8", "jiwer>=3.0", "scipy>=1.11"],
+    "test": ["pytest>=8", "jiwer>=3.0", "fast_bss_eval==0.1.4", "mir_eval>=0.8,<0.9"],
+    "sep_metrics": ["pesq>=0.0.4", "pystoi>=0.4"],  # optional PESQ/STOI in score_sep
     "tensorboard": ["tensorboard>=2.15"],
 }
 

@@ -34,7 +34,7 @@ def _task_name(argv):
 
 def build_parser(task_name):
     parser = get_parser(__doc__)
-    parser.add_argument("--task", required=True, help="task name (lm, ...)")
+    parser.add_argument("--task", required=True, help="task name (asr, lm, sep)")
     add_arguments(parser)
     if task_name:
         get_task(task_name).add_arguments(parser)

@@ -1,5 +1,9 @@
 """Tasks: what a model learns from which data. `get_task(name)` finds one by name."""
+import importlib
+
 from toolkit.utils.errors import ConfigError
+
+BUILTIN = ("asr", "lm", "sep")
 
 _TASKS = {}
 
@@ -11,9 +15,9 @@ def register_task(cls):
 
 
 def get_task(name):
-    """The Task class registered as `name` (imports the built-in tasks first)."""
-    from toolkit.tasks import asr, lm  # noqa: F401  (they register themselves)
-
+    """The Task class registered as `name` (a built-in task's module is imported on first use)."""
+    if name in BUILTIN and name not in _TASKS:
+        importlib.import_module(f"toolkit.tasks.{name}")  # registers itself
     if name not in _TASKS:
-        raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(_TASKS))}")
+        raise ConfigError(f"unknown task {name!r}; known tasks: {', '.join(sorted(set(BUILTIN) | set(_TASKS)))}")
     return _TASKS[name]
