@@ -23,6 +23,8 @@ echo "Installing toolkit[$extras] into $venv (first time: a few minutes)"
 if [ "$extras" = test ]; then
     # pyctcdecode (test oracle) pins numpy<2 but runs on numpy 2: install it without its pins.
     "$venv/bin/python" -m pip install --quiet --no-deps "pyctcdecode==0.5.0" "pygtrie>=2.1,<3"
+    # pyvoicebox-sap (activlev oracle for the WSJ0-2mix level): its pins are not needed for that function.
+    "$venv/bin/python" -m pip install --quiet --no-deps "pyvoicebox-sap==0.1.1"
 fi
 "$venv/bin/python" -c "import torch, torchaudio, kaldiio, sentencepiece, soundfile, espeakng_loader; print('torch', torch.__version__, 'torchaudio', torchaudio.__version__)"
 touch "$stamp"
