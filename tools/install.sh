@@ -25,6 +25,9 @@ if [ "$extras" = test ]; then
     "$venv/bin/python" -m pip install --quiet --no-deps "pyctcdecode==0.5.0" "pygtrie>=2.1,<3"
     # pyvoicebox-sap (activlev oracle for the WSJ0-2mix level): its pins are not needed for that function.
     "$venv/bin/python" -m pip install --quiet --no-deps "pyvoicebox-sap==0.1.1"
+    # clearvoice (MossFormer2 oracle) would pull librosa, opencv and numpy<2: only what its network imports.
+    "$venv/bin/python" -m pip install --quiet --no-deps "clearvoice==0.1.2" "rotary_embedding_torch==0.8.3" \
+        "einops==0.8.2" "torchinfo==1.8.0" "yamlargparse==1.31.1"
 fi
 "$venv/bin/python" -c "import torch, torchaudio, kaldiio, sentencepiece, soundfile, espeakng_loader; print('torch', torch.__version__, 'torchaudio', torchaudio.__version__)"
 touch "$stamp"
