@@ -12,8 +12,8 @@ while [ $# -gt 0 ]; do  # take the recipe's own option, pass the rest to asr.sh
     esac
 done
 case ${corpus_size} in
-    ci) nbpe=100; asr_config=conf/train_asr_ci.yaml ;;
-    bench) nbpe=300; asr_config=conf/train_asr.yaml ;;
+    ci) nbpe=100; asr_config=conf/train_asr_ci.yaml; sp_factors=""; nbest=2 ;;
+    bench) nbpe=300; asr_config=conf/train_asr.yaml; sp_factors="0.9 1.0 1.1"; nbest=2 ;;
     *) echo "$0: --corpus_size must be ci or bench, got '${corpus_size}'" >&2; exit 1 ;;
 esac
 
@@ -21,8 +21,9 @@ esac
     --fs ${fs} \
     --local_data_opts "--corpus_size ${corpus_size} --fs ${fs}" \
     --train_set train --valid_set dev --test_sets "test" \
+    --speed_perturb_factors "${sp_factors}" \
     --feats_type fbank --feat_conf conf/fbank.yaml \
     --token_type bpe --nbpe ${nbpe} --bpemode unigram \
     --nj 2 --inference_nj 2 --use_lm true \
-    --asr_config ${asr_config} --inference_config conf/decode_asr.yaml \
+    --asr_config ${asr_config} --nbest_average ${nbest} --inference_config conf/decode_asr.yaml \
     "${args[@]}"
