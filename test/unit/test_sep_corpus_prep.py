@@ -21,7 +21,8 @@ import soundfile as sf
 from toolkit.bin.import_sep_lists import main as import_main
 from toolkit.bin.prepare_sep_corpus import main as prepare_main
 from toolkit.corpus.real import libri2mix, wsj0_2mix
-from toolkit.corpus.real.wsj0_2mix import active_level, downsample, highpass, mixture_id, num2str
+from toolkit.corpus.real.mixing import downsample
+from toolkit.corpus.real.wsj0_2mix import active_level, highpass, mixture_id, num2str
 from toolkit.corpus.synthesis import to_int16
 from toolkit.data.tables import read_table
 from toolkit.data.validate import validate_data_dir

@@ -9,7 +9,6 @@ Writes OUT_DIR/text (hypotheses), OUT_DIR/token and OUT_DIR/rtf.json (decoding s
 audio seconds from utt2num_frames x --frame_shift_ms, real-time factor). Parallel jobs
 over split data dirs are merged by toolkit.bin.merge_inference.
 """
-import json
 import logging
 import os
 import time
@@ -21,6 +20,7 @@ from toolkit.data.collate import PadCollate
 from toolkit.data.dataset import DataDirDataset
 from toolkit.data.tables import read_table, write_table
 from toolkit.decode.speech2text import MODES, Speech2Text
+from toolkit.metrics.rtf import write_rtf
 from toolkit.utils.config import get_parser, parse_args, str_or_none
 from toolkit.utils.errors import cli_main
 from toolkit.utils.logging_setup import setup_logging
@@ -73,9 +73,7 @@ def main(argv=None):
     write_table(os.path.join(args.out_dir, "text"), texts)
     write_table(os.path.join(args.out_dir, "token"), tokens)
     audio = sum(frames[u] for u in keys) * args.frame_shift_ms / 1000
-    rtf = {"num_utts": len(keys), "audio_seconds": audio, "decode_seconds": elapsed, "rtf": elapsed / max(audio, 1e-9)}
-    with open(os.path.join(args.out_dir, "rtf.json"), "w", encoding="utf-8") as f:
-        json.dump(rtf, f, indent=2)
+    rtf = write_rtf(args.out_dir, len(keys), audio, elapsed)
     logging.info("decoded %d utterances (%.1f s of audio) in %.1f s: RTF %.3f (%s, beam %d)",
                  len(keys), audio, elapsed, rtf["rtf"], args.mode, args.beam)
 

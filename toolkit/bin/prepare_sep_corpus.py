@@ -15,7 +15,7 @@ for how the mixtures are made. Each data dir holds one rate and one mode.
 """
 import argparse
 
-from toolkit.corpus.real import libri2mix, wsj0_2mix
+from toolkit.corpus.real import libri2mix, mixing, wsj0_2mix
 from toolkit.utils.errors import ConfigError, cli_main
 from toolkit.utils.logging_setup import setup_logging
 
@@ -30,8 +30,8 @@ def get_parser():
     parser.add_argument("--lists_dir", required=True, help="mix lists (wsj0_2mix) or metadata CSVs (libri2mix)")
     parser.add_argument("--dst", default="data", help="where the data dirs go")
     parser.add_argument("--wav_dir", required=True, help="where the mixture and source wavs are written")
-    parser.add_argument("--fs", type=int, default=8000, choices=wsj0_2mix.RATES)
-    parser.add_argument("--mode", default="min", choices=wsj0_2mix.MODES,
+    parser.add_argument("--fs", type=int, default=8000, choices=mixing.RATES)
+    parser.add_argument("--mode", default="min", choices=mixing.MODES,
                         help="min: truncate to the shortest source; max: zero-pad to the longest")
     parser.add_argument("--sets", nargs="+", default=list(wsj0_2mix.SETS), help="wsj0_2mix: lists to make")
     parser.add_argument("--parts", nargs="+", default=list(libri2mix.PARTS), help="libri2mix: metadata parts")
@@ -50,7 +50,7 @@ def main(argv=None):
         if args.corpus != corpus and getattr(args, option) != parser.get_default(option):
             raise ConfigError(f"--{option} applies to {corpus}, not {args.corpus}")
     if args.nj <= 1:
-        wsj0_2mix.one_thread()
+        mixing.one_thread()
     common = {"fs": args.fs, "mode": args.mode, "nj": args.nj}
     if args.corpus == "wsj0_2mix":
         counts = wsj0_2mix.prepare(args.src, args.dst, args.lists_dir, args.wav_dir, sets=tuple(args.sets), **common)

@@ -11,7 +11,6 @@ Writes OUT/wavs/<utt>_spk<n>.wav (32-bit float, nothing clipped), OUT/spk1.scp .
 OUT/spkN.scp and OUT/rtf.json (separation seconds / audio seconds). A file whose rate
 is not the model's is an error.
 """
-import json
 import logging
 import os
 import time
@@ -21,7 +20,8 @@ import torch
 from toolkit.data.audio_io import read_audio, write_audio
 from toolkit.data.tables import read_table, write_table
 from toolkit.decode.long_audio import separate_long
-from toolkit.decode.speech2text import load_experiment
+from toolkit.metrics.rtf import write_rtf
+from toolkit.tasks.experiment import load_experiment
 from toolkit.utils.config import get_parser, parse_args
 from toolkit.utils.errors import DataError, cli_main
 from toolkit.utils.logging_setup import setup_logging
@@ -69,10 +69,7 @@ def main(argv=None):
     elapsed = time.time() - start
     for i, scp in enumerate(scps):
         write_table(os.path.join(args.out_dir, f"spk{i + 1}.scp"), scp)
-    rtf = {"num_utts": len(scps[0]), "audio_seconds": audio_seconds, "decode_seconds": elapsed,
-           "rtf": elapsed / max(audio_seconds, 1e-9)}
-    with open(os.path.join(args.out_dir, "rtf.json"), "w", encoding="utf-8") as f:
-        json.dump(rtf, f, indent=2)
+    rtf = write_rtf(args.out_dir, len(scps[0]), audio_seconds, elapsed)
     logging.info("separated %d mixtures (%.1f s of audio) in %.1f s: RTF %.3f", rtf["num_utts"], audio_seconds,
                  elapsed, rtf["rtf"])
 

@@ -14,25 +14,12 @@ from toolkit.decode.ctc_greedy import ctc_greedy
 from toolkit.decode.ctc_prefix_beam import ctc_prefix_beam_search
 from toolkit.decode.lm_adapter import RNNLMStep
 from toolkit.decode.rescoring import attention_rescoring
-from toolkit.tasks import get_task
+from toolkit.tasks.experiment import load_experiment
 from toolkit.text.build import build_tokenizer, tokenizer_conf
-from toolkit.train.checkpoint import extract_model_state, load_checkpoint
 from toolkit.utils.config import load_config
 from toolkit.utils.errors import ConfigError
 
 MODES = ("ctc_greedy", "ctc_prefix_beam", "attention", "attention_rescoring")
-
-
-def load_experiment(exp_dir, checkpoint, device="cpu"):
-    """(model in eval mode, its resolved config as a Namespace) from a training output dir."""
-    config_path = os.path.join(exp_dir, "config.yaml")
-    if not os.path.isfile(config_path):
-        raise ConfigError(f"{config_path}: missing; is {exp_dir} a training output dir?")
-    args = argparse.Namespace(**load_config(config_path))
-    model = get_task(args.task).build_model(args)
-    path = os.path.join(exp_dir, checkpoint)
-    model.load_state_dict(extract_model_state(load_checkpoint(path), path))
-    return model.to(device).eval(), args
 
 
 def load_tokenizer(token_list):

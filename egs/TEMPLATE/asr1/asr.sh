@@ -4,7 +4,7 @@
 #   ./run.sh --stage 3 --stop_stage 3
 set -euo pipefail
 
-log() { echo -e "$(date '+%Y-%m-%dT%H:%M:%S') (asr.sh:${BASH_LINENO[0]}) $*"; }
+. "$(dirname "${BASH_SOURCE[0]}")/../common.sh"  # log, train_cmd
 
 stage=1                  # first stage to run
 stop_stage=100           # last stage to run
@@ -102,15 +102,6 @@ if [ ${stage} -le 4 ] && [ ${stop_stage} -ge 4 ]; then
     done
 fi
 
-# Training command: one process on CPU (--ngpu 0) or torchrun with one process per GPU.
-# Several nodes: run the same with torchrun's --nnodes/--node_rank/--rdzv_endpoint (README).
-train_cmd() {
-    if [ ${ngpu} -le 1 ]; then
-        python -m toolkit.bin.train "$@" --device $([ ${ngpu} -eq 0 ] && echo cpu || echo cuda)
-    else
-        torchrun --standalone --nproc_per_node ${ngpu} -m toolkit.bin.train "$@" --device cuda
-    fi
-}
 asr_exp=${expdir}/asr_$(basename ${asr_config} .yaml)
 decode_tag=$(basename ${inference_config} .yaml)_$(basename ${inference_model} .pth)
 lm_opts=""

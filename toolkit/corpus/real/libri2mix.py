@@ -30,10 +30,10 @@ import os
 
 import numpy as np
 
-from toolkit.corpus.real.wsj0_2mix import (CHUNK, MAX_LISTED, MODES, RATES, downsample, fit_lengths, int16_sum,
-                                           run_chunks)
+from toolkit.corpus.real.mixing import (check_fs_mode, check_missing, downsample, fit_lengths, int16_sum, make_sets,
+                                        rate_dir, write_wavs)
 from toolkit.corpus.synthesis import to_int16
-from toolkit.data.audio_io import read_audio, write_audio
+from toolkit.data.audio_io import read_audio
 from toolkit.data.sep_lists import write_sep_dir
 from toolkit.utils.errors import ConfigError, DataError
 
@@ -145,9 +145,7 @@ def _mix_chunk(job):
             signals, clipped = mix_row(sources, noise, job["fs"], job["mode"])
         except DataError as err:
             raise DataError(f"mixture {mix_id}: {err}") from None
-        for kind, signal in signals.items():
-            os.makedirs(os.path.dirname(out_paths[kind]), exist_ok=True)
-            write_audio(out_paths[kind], signal, job["fs"])
+        write_wavs(((out_paths[kind], signal) for kind, signal in signals.items()), job["fs"])
         done.append((mix_id, len(signals["mix_clean"]), clipped))
     return done
 
@@ -165,13 +163,11 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", parts=tuple(PARTS
     src: the LibriSpeech folder (or the folder holding it); lists_dir: the folder of the metadata CSVs.
     Writes DST/<set>_clean_<kHz>k_<mode> (and <set>_both_...); returns {data dir name: mixtures}.
     """
-    if fs not in RATES or mode not in MODES:
-        raise ConfigError(f"--fs {fs} --mode {mode}: libri2mix is made at {' or '.join(map(str, RATES))} Hz "
-                          f"in mode {' or '.join(MODES)}")
+    check_fs_mode("libri2mix", fs, mode)
     unknown = [p for p in parts if p not in PARTS]
     if unknown:
         raise ConfigError(f"unknown LibriMix part(s) {' '.join(unknown)}; the parts are {' '.join(PARTS)}")
-    rate_dir = os.path.join(os.path.abspath(wav_dir), f"wav{fs // 1000}k", mode)
+    out_dir = rate_dir(wav_dir, fs, mode)
     kinds = [f"s{i}" for i in range(1, num_spks + 1)] + ["mix_clean"] + (["noise", "mix_both"] if noise_dir else [])
     plans, missing = {}, []
     for part in parts:
@@ -190,21 +186,14 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", parts=tuple(PARTS
                 noise = (os.path.join(noise_root, noise[0]), noise[1])
                 if not os.path.isfile(noise[0]):
                     missing.append(f"{csv_path}:{lineno}: noise {noise[0]}{_noise_hint(noise[0])}")
-            outs = {kind: os.path.join(rate_dir, PARTS[part][0], kind, f"{mix}.wav") for kind in kinds}
+            outs = {kind: os.path.join(out_dir, PARTS[part][0], kind, f"{mix}.wav") for kind in kinds}
             items.append((mix, sources, noise if noise_root else None, outs))
         plans[part] = items
-    if missing:
-        more = f"\n  ... and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
-        raise DataError(f"{len(missing)} file(s) named by the LibriMix metadata are missing:\n  "
-                        + "\n  ".join(missing[:MAX_LISTED]) + more)
-    jobs = [{"fs": fs, "mode": mode, "part": part, "items": items[i:i + CHUNK]}
-            for part, items in plans.items() for i in range(0, len(items), CHUNK)]
-    logging.info("libri2mix: making %d mixtures at %d Hz (%s) under %s with %d job(s)",
-                 sum(len(j["items"]) for j in jobs), fs, mode, rate_dir, nj)
-    results = run_chunks(_mix_chunk, jobs, nj)
+    check_missing(missing, "file(s) named by the LibriMix metadata are missing")
+    made = make_sets("libri2mix", _mix_chunk, plans, fs, mode, out_dir, nj)
     counts = {}
     for part, items in plans.items():
-        done = [row for job, rows in zip(jobs, results) if job["part"] == part for row in rows]
+        done = made[part]
         lengths = {mix: n for mix, n, _ in done}
         outs = {mix: paths for mix, _, _, paths in items}
         sources = [{m: p[f"s{i}"] for m, p in outs.items()} for i in range(1, num_spks + 1)]

@@ -30,12 +30,11 @@ Where the MATLAB output differs (slightly, in levels and samples; never in ids):
 
 Outputs: WAV_DIR/wav8k/min/tr/{mix,s1,s2}/ID.wav (the wsj0-2mix layout) and the data dirs
 DST/{tr,cv,tt}_8k_min (name: set, rate in kHz, mode).
-This module also holds the signal steps Libri2Mix shares: downsample, fit_lengths, int16_sum, run_chunks.
+The steps it shares with Libri2Mix (resampling, lengths, int16 sums, chunked jobs) are in mixing.py.
 """
 import functools
 import logging
 import math
-import multiprocessing
 import os
 import shlex
 import shutil
@@ -43,22 +42,17 @@ import shutil
 import numpy as np
 
 from toolkit.corpus.real.common import read_lines
+from toolkit.corpus.real.mixing import (check_fs_mode, check_missing, downsample, fit_lengths, int16_sum,
+                                        make_sets, rate_dir, write_wavs)
 from toolkit.corpus.synthesis import to_int16
-from toolkit.data.audio_io import is_pipe, read_audio, write_audio
+from toolkit.data.audio_io import is_pipe, read_audio
 from toolkit.data.sep_lists import write_sep_dir
 from toolkit.utils.errors import ConfigError, DataError
 
 SETS = {"tr": 20000, "cv": 5000, "tt": 3000}  # mixtures per list in the release
 LISTS_URL = "http://www.merl.com/demos/deep-clustering/create-speaker-mixtures.zip"
-RATES = (8000, 16000)
-MODES = ("min", "max")
 LEVEL_FS = 8000        # rate at which the active levels are measured (as the MATLAB script)
 PEAK = 0.9             # largest |sample| of mix and sources after the common gain
-CHUNK = 100            # mixtures per worker task
-MAX_LISTED = 20        # missing files named in an error before counting the rest
-
-KAISER_BETA = 5.0      # resampling low-pass: Kaiser window (scipy resample_poly's default)
-ZERO_CROSSINGS = 10    # sinc zero crossings on each side of the centre tap
 
 # ITU-T P.56 method B with VOICEBOX activlev's constants.
 P56_TIME_CONSTANT = 0.03  # s, each of the two envelope smoothing stages
@@ -75,63 +69,6 @@ SPHERE_MAGIC = b"NIST_1A"
 SPHERE_HELP = ("WSJ0's .wv1 files are NIST SPHERE with shorten compression, which soundfile cannot decode: "
                "put sph2pipe on PATH (Kaldi builds it in tools/sph2pipe_v2.5) or convert the tree first, e.g. "
                "find wsj0 -name '*.wv1' | while read f; do sph2pipe -f wav \"$f\" \"${f%.wv1}.wav\"; done")
-
-
-# --- signal steps (shared with libri2mix) ---
-
-def downsample(x, orig_fs, fs):
-    """`x` at orig_fs -> fs (an integer factor lower): Kaiser-windowed sinc low-pass at fs/2, as scipy's
-    resample_poly(x, 1, orig_fs // fs); ceil(len / factor) samples, centred like it."""
-    factor = orig_fs // fs
-    if factor < 1 or factor * fs != orig_fs:
-        raise ConfigError(f"cannot resample {orig_fs} Hz to {fs} Hz: only downsampling by an integer factor")
-    if factor == 1:
-        return x
-    half = ZERO_CROSSINGS * factor
-    taps = np.sinc(np.arange(-half, half + 1) / factor) * np.kaiser(2 * half + 1, KAISER_BETA)
-    return np.convolve(x, taps / taps.sum())[half::factor][: -(-len(x) // factor)]
-
-
-def fit_lengths(signals, mode):
-    """'min': truncate every signal to the shortest; 'max': zero-pad every signal to the longest."""
-    if mode == "min":
-        n = min(len(s) for s in signals)
-        return [s[:n] for s in signals]
-    n = max(len(s) for s in signals)
-    return [np.pad(s, (0, n - len(s))) for s in signals]
-
-
-def int16_sum(parts):
-    """(int16 sum of int16 signals, clipped to the int16 range; how many samples were clipped)."""
-    total = np.sum(np.stack(parts).astype(np.int32), axis=0)
-    clipped = int(np.count_nonzero((total > 32767) | (total < -32768)))
-    return np.clip(total, -32768, 32767).astype(np.int16), clipped
-
-
-def one_thread():
-    """Single-threaded torch: the filters here are sample-by-sample recursions that threads only slow down."""
-    import torch
-
-    torch.set_num_threads(1)
-
-
-def run_chunks(func, jobs, nj):
-    """[func(job) for job in jobs] with `nj` worker processes (in this process for nj 1), logging progress."""
-    results = []
-    if nj <= 1:
-        pool, mapped = None, map(func, jobs)
-    else:
-        pool = multiprocessing.get_context("forkserver").Pool(nj, initializer=one_thread)
-        mapped = pool.imap(func, jobs)
-    try:
-        for result in mapped:
-            results.append(result)
-            if len(results) % max(1, len(jobs) // 10) == 0 or len(results) == len(jobs):
-                logging.info("%d/%d chunks done", len(results), len(jobs))
-    finally:
-        if pool is not None:
-            pool.terminate()
-    return results
 
 
 # --- active speech level, ITU-T P.56 method B ---
@@ -320,9 +257,7 @@ def _mix_chunk(job):
             signals = mix_pair(sources, snrs, fs, job["mode"])
         except DataError as err:
             raise DataError(f"mixture {mix_id} ({' + '.join(specs)}): {err}") from None
-        for path, signal in zip(out_paths, signals):
-            os.makedirs(os.path.dirname(path), exist_ok=True)
-            write_audio(path, signal, fs)
+        write_wavs(zip(out_paths, signals), fs)
         done.append((mix_id, len(signals[0])))
     return done
 
@@ -333,14 +268,12 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", sets=tuple(SETS),
     src: the folder holding wsj0/; lists_dir: the folder of mix_2_spk_{tr,cv,tt}.txt.
     Returns {data dir name: mixtures}.
     """
-    if fs not in RATES or mode not in MODES:
-        raise ConfigError(f"--fs {fs} --mode {mode}: wsj0_2mix is made at {' or '.join(map(str, RATES))} Hz "
-                          f"in mode {' or '.join(MODES)}")
+    check_fs_mode("wsj0_2mix", fs, mode)
     unknown = [s for s in sets if s not in SETS]
     if unknown:
         raise ConfigError(f"unknown wsj0-2mix set(s) {' '.join(unknown)}; the sets are {' '.join(SETS)}")
     root = find_wsj0_root(src)
-    rate_dir = os.path.join(os.path.abspath(wav_dir), f"wav{fs // 1000}k", mode)
+    out_dir = rate_dir(wav_dir, fs, mode)
     plans, missing = {}, []
     for name in sets:
         list_path = os.path.join(lists_dir, f"mix_2_spk_{name}.txt")
@@ -348,21 +281,15 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", sets=tuple(SETS),
         for lineno, mix, path1, snr1, path2, snr2 in read_mix_list(list_path):
             specs = [audio_spec(root, p) for p in (path1, path2)]
             missing += [f"{list_path}:{lineno}: {p}" for p, spec in zip((path1, path2), specs) if spec is None]
-            outs = tuple(os.path.join(rate_dir, name, kind, f"{mix}.wav") for kind in ("mix", "s1", "s2"))
+            outs = tuple(os.path.join(out_dir, name, kind, f"{mix}.wav") for kind in ("mix", "s1", "s2"))
             items.append((mix, specs, (snr1, snr2), outs))
         plans[name] = items
-    if missing:
-        more = f"\n  ... and {len(missing) - MAX_LISTED} more" if len(missing) > MAX_LISTED else ""
-        raise DataError(f"{len(missing)} WSJ0 file(s) named by the mix lists are not under {root} (looked for "
-                        f"X.wav, then the listed name):\n  " + "\n  ".join(missing[:MAX_LISTED]) + more)
-    jobs = [{"fs": fs, "mode": mode, "set": name, "items": items[i:i + CHUNK]}
-            for name, items in plans.items() for i in range(0, len(items), CHUNK)]
-    logging.info("wsj0_2mix: making %d mixtures at %d Hz (%s) under %s with %d job(s)",
-                 sum(len(j["items"]) for j in jobs), fs, mode, rate_dir, nj)
-    results = run_chunks(_mix_chunk, jobs, nj)
+    check_missing(missing, f"WSJ0 file(s) named by the mix lists are not under {root} (looked for X.wav, "
+                           f"then the listed name)")
+    done = make_sets("wsj0_2mix", _mix_chunk, plans, fs, mode, out_dir, nj)
     counts = {}
     for name, items in plans.items():
-        lengths = dict(row for job, done in zip(jobs, results) if job["set"] == name for row in done)
+        lengths = dict(done[name])
         paths = {mix: outs for mix, _, _, outs in items}
         dir_name = f"{name}_{fs // 1000}k_{mode}"
         write_sep_dir(os.path.join(dst, dir_name), {m: p[0] for m, p in paths.items()},
