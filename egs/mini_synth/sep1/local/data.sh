@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Synthesise the offline mini_synth corpus (two-speaker mixtures) and make <data_dir>/{train,dev,test}.
+set -euo pipefail
+corpus_size=ci   # ci | bench
+fs=8000          # 8000 | 16000
+seed=0
+nj=2
+corpus_dir=downloads
+data_dir=data    # where the data dirs go
+. ./path.sh
+. utils/parse_options.sh
+
+out=${corpus_dir}/mini_synth_${corpus_size}_${fs}
+if [ ! -f ${out}/data/sep_train/wav.scp ] || [ ! -f ${out}/corpus_report.json ]; then
+    python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
+        --seed ${seed} --nj ${nj} --tasks sep
+fi
+for dset in train dev test; do
+    rm -rf ${data_dir}/${dset}
+    utils/copy_data_dir.sh ${out}/data/sep_${dset} ${data_dir}/${dset}
+done
