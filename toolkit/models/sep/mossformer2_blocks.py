@@ -30,7 +30,11 @@ class ChannelsFirst(nn.Module):
 
 
 class DepthwiseConv1d(nn.Module):
-    """Bias-free depthwise Conv1d with 'same' padding (odd kernel); [batch, channels, frames]."""
+    """Bias-free depthwise Conv1d with 'same' padding (odd kernel); [batch, channels, frames].
+
+    Run as a (kernel, 1) Conv2d over [batch, channels, frames, 1]: the same sum, but oneDNN's
+    depthwise kernel for that layout is about 3x faster on CPU than the one Conv1d reaches.
+    """
 
     def __init__(self, channels, kernel_size):
         super().__init__()
@@ -38,7 +42,9 @@ class DepthwiseConv1d(nn.Module):
                               groups=channels, bias=False)
 
     def forward(self, x):
-        return self.conv(x)
+        conv = self.conv
+        return F.conv2d(x.unsqueeze(-1), conv.weight.unsqueeze(-1), padding=(conv.padding[0], 0),
+                        groups=conv.groups).squeeze(-1)
 
 
 class ConvModule(nn.Module):
