@@ -39,7 +39,7 @@ class DilatedDenseNet(nn.Module):
             self.add_module(f"prelu{i + 1}", nn.PReLU(channels))
 
     def grouped_conv(self, i, x):
-        """conv{i + 1}(x) with its 'same' padding, [batch, channels * (i + 1), frames, 1]."""
+        """conv{i + 1} with 'same' padding: [batch, channels * (i + 1), frames, 1] -> [batch, channels, frames, 1]."""
         weight, d, frames = getattr(self, f"conv{i + 1}").weight, 2 ** i, x.shape[2]
         phases = F.pad(x, (0, 0, 0, -frames % d)).unflatten(2, (-1, d)).squeeze(-1) if d > 1 else x
         out = F.conv2d(F.pad(phases, (0, 0, self.pad, self.pad)), weight.reshape(-1, 1, *weight.shape[2:]),
