@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # mini_synth separation: offline two-speaker mixtures synthesised with espeak-ng; see README.md.
-#   ./run.sh [--corpus_size ci|bench] [--fs 8000|16000] [--model conv_tasnet] [--stage N] [sep.sh options]
+#   ./run.sh [--corpus_size ci|bench] [--fs 8000|16000] [--model conv_tasnet|mossformer2] [--stage N] [sep.sh options]
 set -euo pipefail
 corpus_size=ci
 fs=8000
