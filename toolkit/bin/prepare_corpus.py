@@ -15,8 +15,9 @@ import argparse
 import importlib
 
 from toolkit.corpus.real import CORPORA
+from toolkit.corpus.real.common import check_corpus_options
 from toolkit.corpus.real.librispeech import PARTS
-from toolkit.utils.errors import ConfigError, cli_main
+from toolkit.utils.errors import cli_main
 from toolkit.utils.logging_setup import setup_logging
 
 
@@ -37,10 +38,7 @@ def main(argv=None):
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     options = {"an4": {"ndev_utts": args.ndev_utts}, "librispeech": {"parts": tuple(args.parts)}}
-    if args.corpus != "an4" and args.ndev_utts != parser.get_default("ndev_utts"):
-        raise ConfigError(f"--ndev_utts applies to an4, not {args.corpus}")
-    if args.corpus != "librispeech" and args.parts != parser.get_default("parts"):
-        raise ConfigError(f"--parts applies to librispeech, not {args.corpus}")
+    check_corpus_options(parser, args, {"ndev_utts": "an4", "parts": "librispeech"})
     module = importlib.import_module(f"toolkit.corpus.real.{args.corpus}")
     counts = module.prepare(args.src, args.dst, **options.get(args.corpus, {}))
     print(f"prepare_corpus: {args.corpus}: " + ", ".join(f"{args.dst}/{name} {n} utts" for name, n in counts.items()))

@@ -16,7 +16,8 @@ for how the mixtures are made. Each data dir holds one rate and one mode.
 import argparse
 
 from toolkit.corpus.real import libri2mix, mixing, wsj0_2mix
-from toolkit.utils.errors import ConfigError, cli_main
+from toolkit.corpus.real.common import check_corpus_options
+from toolkit.utils.errors import cli_main
 from toolkit.utils.logging_setup import setup_logging
 
 MODULES = {"wsj0_2mix": wsj0_2mix, "libri2mix": libri2mix}
@@ -46,9 +47,7 @@ def main(argv=None):
     parser = get_parser()
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
-    for option, corpus in ONLY.items():
-        if args.corpus != corpus and getattr(args, option) != parser.get_default(option):
-            raise ConfigError(f"--{option} applies to {corpus}, not {args.corpus}")
+    check_corpus_options(parser, args, ONLY)
     if args.nj <= 1:
         mixing.one_thread()
     common = {"fs": args.fs, "mode": args.mode, "nj": args.nj}

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from toolkit.data.audio_io import audio_info
 from toolkit.data.datadir import write_data_dir
-from toolkit.utils.errors import DataError
+from toolkit.utils.errors import ConfigError, DataError
 
 
 def find_root(src, name, marker, download):
@@ -133,3 +133,13 @@ def write_sets(dst, corpus, sets, dropped, fs=16000, expected=None):
             logging.warning("%s: %s has %d utterances, the release has %d: is the download complete?",
                             corpus, path, len(cset.utt2spk), want)
     return {cset.name: len(cset.utt2spk) for cset in sets}
+
+
+def check_corpus_options(parser, args, owners):
+    """ConfigError for an option set away from its default for a corpus other than its owner.
+
+    owners: {option name: corpus it applies to}; args.corpus is the chosen corpus.
+    """
+    for option, corpus in owners.items():
+        if args.corpus != corpus and getattr(args, option) != parser.get_default(option):
+            raise ConfigError(f"--{option} applies to {corpus}, not {args.corpus}")
