@@ -9,7 +9,7 @@ from toolkit.layers.attention import MultiHeadedAttention, RelPositionMultiHeade
 from toolkit.layers.conformer import ConformerLayer, ConvolutionModule
 from toolkit.layers.masks import causal_mask, valid_mask
 from toolkit.layers.positional import PositionalEncoding, RelPositionalEncoding, sinusoids
-from toolkit.layers.subsampling import Conv2dSubsampling, conv_output_length
+from toolkit.layers.subsampling import Conv2dSubsampling, build_input_layer, conv_output_length
 from toolkit.utils.errors import ConfigError
 
 
@@ -103,6 +103,18 @@ def test_subsampling_lengths_follow_the_conv_formula(input_layer, factor):
     assert 1000 / factor - 2 <= conv_output_length(1000, sub.layout) <= 1000 / factor  # the named factor
     with pytest.raises(ConfigError):
         Conv2dSubsampling(20, 8, "conv2d5")
+
+
+def test_linear_input_layer_keeps_every_frame_and_ignores_padding():
+    torch.manual_seed(0)
+    layer = build_input_layer(20, 8, "linear").eval()
+    x = torch.randn(2, 30, 20)
+    out, lengths = layer(x, torch.tensor([30, 17]))
+    assert out.shape == (2, 30, 8) and lengths.tolist() == [30, 17]
+    alone, _ = layer(x[1:, :17], torch.tensor([17]))
+    torch.testing.assert_close(out[1:, :17], alone)
+    with pytest.raises(ConfigError, match="linear"):
+        build_input_layer(20, 8, "conv2d5")
 
 
 def test_convolution_module_keeps_padding_out_of_valid_frames():

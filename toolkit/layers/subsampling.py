@@ -1,4 +1,5 @@
-"""Conv2d subsampling front-ends of ESPnet's encoders: time and frequency reduced by 4, 6 or 8.
+"""Encoder input layers: ESPnet's conv2d subsampling (time and frequency reduced by 4, 6 or 8)
+and `linear` (no subsampling: one output frame per input frame, e.g. a CTC aligner for TTS).
 
 Each conv is unpadded ('valid') and followed by ReLU; the output channels times the
 remaining frequency bins are mapped to the model size by a linear layer. ESPnet uses
@@ -26,13 +27,36 @@ def conv_output_length(length, layout):
     return length
 
 
+def build_input_layer(idim, odim, input_layer="conv2d", channels=None):
+    """The input layer named `input_layer`: 'linear' or one of LAYOUTS."""
+    if input_layer == "linear":
+        return LinearInput(idim, odim)
+    return Conv2dSubsampling(idim, odim, input_layer, channels)
+
+
+class LinearInput(nn.Module):
+    """[batch, T, idim] -> [batch, T, odim]: linear, layer norm, ReLU; lengths unchanged."""
+
+    min_length = 1
+
+    def __init__(self, idim, odim):
+        super().__init__()
+        self.out = nn.Sequential(nn.Linear(idim, odim), nn.LayerNorm(odim), nn.ReLU())
+
+    def output_length(self, lengths):
+        return lengths
+
+    def forward(self, x, lengths):
+        return self.out(x), lengths
+
+
 class Conv2dSubsampling(nn.Module):
     """[batch, T, idim] -> [batch, T', odim], T' = conv_output_length(T)."""
 
     def __init__(self, idim, odim, input_layer="conv2d", channels=None):
         super().__init__()
         if input_layer not in LAYOUTS:
-            raise ConfigError(f"input_layer {input_layer!r}: expected one of {', '.join(LAYOUTS)}")
+            raise ConfigError(f"input_layer {input_layer!r}: expected linear or one of {', '.join(LAYOUTS)}")
         self.layout = LAYOUTS[input_layer]
         self.min_length = 1
         while conv_output_length(self.min_length, self.layout) < 1:

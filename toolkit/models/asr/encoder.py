@@ -12,7 +12,7 @@ from torch.utils.checkpoint import checkpoint
 from toolkit.layers.conformer import ConformerLayer
 from toolkit.layers.masks import valid_mask
 from toolkit.layers.positional import PositionalEncoding, RelPositionalEncoding
-from toolkit.layers.subsampling import Conv2dSubsampling
+from toolkit.layers.subsampling import build_input_layer
 from toolkit.utils.errors import ConfigError, DataError
 
 POS_ENC = {"rel_pos": RelPositionalEncoding, "abs_pos": PositionalEncoding}
@@ -29,7 +29,7 @@ class ConformerEncoder(nn.Module):
         super().__init__()
         if pos_enc_layer_type not in POS_ENC:
             raise ConfigError(f"pos_enc_layer_type {pos_enc_layer_type!r}: expected one of {', '.join(POS_ENC)}")
-        self.embed = Conv2dSubsampling(input_size, output_size, input_layer, input_layer_channels)
+        self.embed = build_input_layer(input_size, output_size, input_layer, input_layer_channels)
         self.pos_enc = POS_ENC[pos_enc_layer_type](output_size, positional_dropout_rate)
         self.encoders = nn.ModuleList(
             ConformerLayer(output_size, attention_heads, linear_units, dropout_rate, attention_dropout_rate,
