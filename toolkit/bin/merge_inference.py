@@ -1,8 +1,8 @@
-"""Merge the outputs of parallel inference jobs: text, token, spkN.scp files and the real-time factor.
+"""Merge the outputs of parallel inference jobs: tables (text, spkN.scp, wav.scp, ...) and the real-time factor.
 
     python -m toolkit.bin.merge_inference --out_dir DIR DIR/output.1 DIR/output.2 ...
 
-Every table file found in the job dirs (spkN.scp of separation too) is concatenated (a key in two jobs is an error);
+Every table file found in the job dirs (TABLES, and spkN.scp of separation) is concatenated (a key in two jobs is an error);
 rtf.json files are summed into DIR/rtf.json (rtf = decoding seconds / audio seconds).
 """
 import argparse
@@ -15,7 +15,7 @@ from toolkit.data.tables import read_table, write_table
 from toolkit.utils.errors import DataError, cli_main
 from toolkit.utils.logging_setup import setup_logging
 
-TABLES = ("text", "token", "token_int", "score")
+TABLES = ("text", "token", "token_int", "score", "wav.scp", "feats.scp", "durations")
 
 
 def merge(job_dirs, out_dir):

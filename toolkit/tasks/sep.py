@@ -9,9 +9,7 @@ at one random offset per epoch; validation always uses full-length utterances.
 """
 import os
 
-import soundfile
-
-from toolkit.data.datadir import DataDir
+from toolkit.data.sample_rates import check_sample_rates
 from toolkit.models.sep import SEPARATORS, build_separator
 from toolkit.models.sep.model import SepModel
 from toolkit.tasks import register_task
@@ -74,21 +72,3 @@ class SepTask(Task):
         conf["num_spks"] = args.num_spks
         return SepModel(build_separator(args.separator, conf), args.num_spks, loss_conf.get("kind", "si_snr"),
                         loss_conf.get("threshold"))
-
-
-def check_sample_rates(data_dir, files, fs):
-    """DataError naming the file and utterance if any audio in `files` is not at `fs` Hz (fs None: skip)."""
-    if fs is None:
-        return
-    data = DataDir(data_dir)
-    for filename in files:
-        for utt, path in data.table(filename).items():
-            if path.rstrip().endswith("|"):
-                continue  # a command pipe: checked when read
-            try:
-                rate = soundfile.info(path).samplerate
-            except RuntimeError as err:
-                raise DataError(f"{data_dir}/{filename}: utterance {utt}: cannot read {path}: {err}") from None
-            if rate != fs:
-                raise DataError(f"{data_dir}/{filename}: utterance {utt}: {path} is {rate} Hz, --fs is {fs}; "
-                                f"resample the data (the recipe's format stage) or set --fs {rate}")
