@@ -134,3 +134,35 @@ def test_two_optimizers_alternate_and_resume(lm_data, tmp_path):
     resumed = Trainer(args, MeanGANTask, DistInfo())
     resumed.run()
     assert resumed.step == trainer.step + 6 and 3 in resumed.reporter.history
+
+
+class CrossTurnModel(nn.Module):
+    """The generator turn's loss also depends on d; the discriminator turn's has zero gradient on d."""
+
+    def __init__(self):
+        super().__init__()
+        self.g = nn.Parameter(torch.ones(()))
+        self.d = nn.Parameter(torch.ones(()))
+
+    def optimizer_params(self):
+        return {"generator": [self.g], "discriminator": [self.d]}
+
+    def forward(self, text, text_lengths, turn):
+        loss = self.g * self.d if turn == "generator" else self.d * 0.0
+        return loss, {"loss": loss.item()}, 1
+
+
+class CrossTurnTask(LMTask):
+    name = "cross_turn"
+
+    @classmethod
+    def build_model(cls, args):
+        return CrossTurnModel()
+
+
+def test_a_turn_never_steps_on_gradients_left_by_another_turn(lm_data, tmp_path):
+    args = _args(lm_data, tmp_path / "turns", "cross_turn", "--batch_size", "16", "--max_epoch", "1",
+                 "--max_steps", "2", "--optim", "sgd", "--lr", "0.1", "--grad_clip", "0")
+    trainer = _train(args, CrossTurnTask)
+    assert float(trainer.module.d.detach()) == 1.0  # only the generator's loss has a gradient on d
+    assert float(trainer.module.g.detach()) < 1.0

@@ -170,6 +170,8 @@ class Trainer:
         stats_sum, norms = Accumulator(), {}
         for turn in self.turns:
             turn_weight = 0.0
+            if len(self.turns) > 1:  # an earlier turn's backward may have left gradients on this turn's parameters
+                self.module.zero_grad(set_to_none=True)
             for i, (_, batch) in enumerate(batches):
                 sync = i == len(batches) - 1 or not self.dist.enabled
                 context = contextlib.nullcontext() if sync else self.model.no_sync()
