@@ -14,10 +14,13 @@ INSTALL_REQUIRES = [
     "tqdm>=4.66",
     "espeakng-loader==0.2.4",
     "scipy>=1.11",
+    "pyworld==0.3.5",     # WORLD F0 (TTS pitch, scoring); an sdist, built with g++ at install
+    "setuptools<82",      # pyworld imports pkg_resources, which setuptools 82 removed
 ]
 
 EXTRAS_REQUIRE = {
-    "test": ["pytest>=8", "jiwer>=3.0", "fast_bss_eval==0.1.4", "mir_eval>=0.8,<0.9"],
+    "test": ["pytest>=8", "jiwer>=3.0", "fast_bss_eval==0.1.4", "mir_eval>=0.8,<0.9", "auraloss==0.4.0",
+             "pysptk==1.0.1", "dtw-python==1.9.0"],
     "sep_metrics": ["pesq>=0.0.4", "pystoi>=0.4"],  # optional PESQ/STOI in score_sep
     "tensorboard": ["tensorboard>=2.15"],
 }

@@ -17,7 +17,7 @@ if [ ! -x "$venv/bin/python" ]; then
     echo "Creating $venv"
     "$python" -m venv "$venv"
 fi
-"$venv/bin/python" -m pip install --quiet --upgrade pip setuptools wheel
+"$venv/bin/python" -m pip install --quiet --upgrade pip "setuptools<82" wheel  # <82: pyworld needs pkg_resources
 echo "Installing toolkit[$extras] into $venv (first time: a few minutes)"
 "$venv/bin/python" -m pip install --quiet -e "$root[$extras]"
 if [ "$extras" = test ]; then
@@ -29,5 +29,5 @@ if [ "$extras" = test ]; then
     "$venv/bin/python" -m pip install --quiet --no-deps "clearvoice==0.1.2" "rotary_embedding_torch==0.8.3" \
         "einops==0.8.2" "torchinfo==1.8.0" "yamlargparse==1.31.1"
 fi
-"$venv/bin/python" -c "import torch, torchaudio, kaldiio, sentencepiece, soundfile, espeakng_loader; print('torch', torch.__version__, 'torchaudio', torchaudio.__version__)"
+"$venv/bin/python" -c "import torch, torchaudio, kaldiio, sentencepiece, soundfile, espeakng_loader, pyworld; print('torch', torch.__version__, 'torchaudio', torchaudio.__version__)"
 touch "$stamp"

@@ -6,8 +6,10 @@
         [--parts dev-clean test-clean ...]      -> data/dev_clean, data/test_clean, ...
     python -m toolkit.bin.prepare_corpus --corpus aishell --src downloads --dst data
         -> data/{train,dev,test}
+    python -m toolkit.bin.prepare_corpus --corpus ljspeech --src downloads --dst data
+        -> data/{train,dev,test} (the last 500 utterances held out: 250 dev, 250 test)
 
---src is the corpus folder (an4, LibriSpeech, data_aishell) or the folder holding it.
+--src is the corpus folder (an4, LibriSpeech, data_aishell, LJSpeech-1.1) or the folder holding it.
 wav.scp holds absolute paths to the audio, read in place. Utterances missing audio or a
 transcript are left out and listed in DST/local/<corpus>_dropped.txt.
 """

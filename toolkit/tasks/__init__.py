@@ -3,7 +3,7 @@ import importlib
 
 from toolkit.utils.errors import ConfigError
 
-BUILTIN = ("asr", "lm", "sep")
+BUILTIN = ("asr", "lm", "sep", "tts", "vocoder")
 
 _TASKS = {}
 

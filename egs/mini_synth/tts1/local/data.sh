@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Synthesise the offline mini_synth corpus (one voice, tts01) and make data/{train,dev,test}.
+set -euo pipefail
+corpus_size=ci   # ci | bench
+fs=16000         # 16000 | 8000
+seed=0
+nj=2
+corpus_dir=downloads
+. ./path.sh
+. utils/parse_options.sh
+
+out=${corpus_dir}/mini_synth_${corpus_size}_${fs}
+if [ ! -f ${out}/data/tts_train/wav.scp ] || [ ! -f ${out}/corpus_report.json ]; then
+    python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
+        --seed ${seed} --nj ${nj} --tasks tts
+fi
+for dset in train dev test; do
+    rm -rf data/${dset}
+    utils/copy_data_dir.sh ${out}/data/tts_${dset} data/${dset}
+done
