@@ -1,4 +1,5 @@
-"""egs/mini_synth/asr1 at ci size: every existing stage runs and leaves usable files."""
+"""egs/mini_synth/asr1 at ci size: every existing stage runs and leaves usable files; then a
+--feats_type raw run (features computed inside the model) over the same data."""
 import json
 import math
 
@@ -6,6 +7,7 @@ import kaldiio
 import numpy as np
 
 from toolkit.data.tables import read_table
+from toolkit.utils.config import load_config
 
 
 def test_mini_synth_asr1_ci_all_stages(recipe, monkeypatch):
@@ -49,3 +51,19 @@ def test_mini_synth_asr1_ci_all_stages(recipe, monkeypatch):
     # a single stage reruns alone from files on disk
     rerun = run("--corpus_size", "ci", "--stage", "10", "--stop_stage", "10")
     assert "Stage 10" in rerun.stdout and "Stage 3" not in rerun.stdout
+
+    # --feats_type raw on the same data (stages 3-9, one epoch, no LM): nothing dumped, the same CMVN stats
+    # computed from the audio, the feature config carried into the experiment, decoding from the audio
+    run("--corpus_size", "ci", "--stage", "3", "--stop_stage", "9", "--feats_type", "raw", "--use_lm", "false",
+        "--asr_args", "--max_epoch 1", "--nbest_average", "1")
+    raw, fbank = workdir / "dump" / "raw", workdir / "dump" / "fbank"
+    assert not list(raw.glob("*/feats.scp")) and (raw / "test" / "utt2num_samples").exists()
+    np.testing.assert_allclose(kaldiio.load_mat(str(raw / "train" / "cmvn.ark")),
+                               kaldiio.load_mat(str(fbank / "train" / "cmvn.ark")), rtol=1e-12)
+    feat_conf = load_config(fbank / "train" / "feat_conf.yaml")
+    assert load_config(raw / "train" / "feat_conf.yaml") == feat_conf
+    raw_asr = workdir / "exp" / "asr_train_asr_ci_raw"
+    assert load_config(raw_asr / "config.yaml")["frontend_conf"] == feat_conf
+    raw_hyps = read_table(raw_asr / "decode_asr_valid.acc.ave" / "test" / "text", allow_empty=True)
+    assert set(raw_hyps) == set(hyps)
+    assert (asr / "valid.acc.ave.pth").exists()  # the dumped-feature experiment is left alone

@@ -1,4 +1,8 @@
-"""Load a trained ASR experiment (config.yaml + checkpoint) and decode feature batches to text.
+"""Load a trained ASR experiment (config.yaml + checkpoint) and decode feature (or audio) batches to text.
+
+A model trained with a frontend (--frontend_conf, saved in config.yaml) takes padded audio
+[batch, samples] at `sample_rate` and computes its features itself; one trained on dumped
+features takes features [batch, frames, dim] (`sample_rate` is None).
 
 Modes: ctc_greedy (batched), ctc_prefix_beam, attention (joint CTC/attention beam
 search, optional LM shallow fusion) and attention_rescoring (CTC prefix n-best rescored
@@ -38,6 +42,7 @@ class Speech2Text:
             raise ConfigError(f"decoding mode {mode!r} is not one of {', '.join(MODES)}")
         self.model, args = load_experiment(model_dir, checkpoint, device)
         self.tokens = self.model.token_list
+        self.sample_rate = self.model.frontend.sample_rate if self.model.frontend is not None else None
         self.tokenizer = load_tokenizer(args.token_list)
         self.mode, self.beam, self.ctc_weight = mode, beam, ctc_weight
         self.penalty, self.maxlenratio, self.minlenratio = penalty, maxlenratio, minlenratio
@@ -55,7 +60,7 @@ class Speech2Text:
 
     @torch.no_grad()
     def decode(self, speech, speech_lengths):
-        """Best token id sequence for each utterance of a padded feature batch."""
+        """Best token id sequence for each utterance of a padded feature batch (audio with a frontend)."""
         speech, speech_lengths = speech.to(self.device), speech_lengths.to(self.device)
         enc, enc_lens = self.model.encode(speech, speech_lengths)
         if self.mode == "ctc_greedy":

@@ -16,8 +16,9 @@ train_set=train          # training data dir under data/
 valid_set=dev            # validation data dir
 test_sets="test"         # evaluation data dirs
 speed_perturb_factors="" # e.g. "0.9 1.0 1.1"; empty skips speed perturbation
-feats_type=fbank         # fbank | mfcc
-feat_conf=conf/fbank.yaml
+feats_type=fbank         # fbank | mfcc: features dumped in stage 3; raw: audio, features computed in the model
+frontend_type=fbank      # --feats_type raw: the features the model computes from the audio (fbank | mfcc)
+feat_conf=conf/fbank.yaml  # feature options (torchaudio.compliance.kaldi), dumped or computed in the model
 dumpdir=dump             # features and tokens
 token_type=bpe           # bpe | char | word | phn
 nbpe=300                 # vocabulary size for bpe
@@ -26,6 +27,8 @@ token_opts=""            # extra options for train_tokenizer (e.g. --character_c
 min_frames=10            # stage 5 filter: shortest training utterance (frames)
 max_frames=3000          # stage 5 filter: longest training utterance (frames)
 subsampling=4            # stage 5 filter: encoder subsampling (CTC needs frames/subsampling >= tokens)
+min_seconds=0.1          # stage 5 filter with --feats_type raw: shortest training utterance (utt2num_samples / fs)
+max_seconds=30           # stage 5 filter with --feats_type raw: longest training utterance
 use_lm=false             # train a language model on the training text (stage 6) and use it in decoding
 lm_config=conf/lm.yaml   # LM training config
 lm_args=""               # extra LM training options, e.g. "--max_epoch 3"
@@ -41,11 +44,17 @@ expdir=exp               # experiments
 help_message="Usage: $0 [options]  (see the option list below; stages:
   1 data preparation (local/data.sh -> data/<set>/)
   2 speed perturbation of the training set (--speed_perturb_factors)
-  3 feature extraction (dump/<feats_type>/<set>/feats.scp) and global CMVN stats
+  3 feature extraction (dump/<feats_type>/<set>/feats.scp) and global CMVN stats; with --feats_type raw
+    no features are stored: the data dirs are copied to dump/raw/<set> (audio rates checked, utt2num_samples
+    needed) and the CMVN stats of --frontend_type features computed from the training audio with --feat_conf
+    are written with the resolved feature config (dump/raw/<train_set>/cmvn.ark, feat_conf.yaml)
   4 tokenizer training and token dumping (data/token_list/, dump/.../token_int)
-  5 length/token filtering of the training and validation sets (dump/.../<set>_filtered, removed.txt)
+  5 length/token filtering of the training and validation sets (dump/.../<set>_filtered, removed.txt);
+    raw: by --min_seconds/--max_seconds of utt2num_samples
   6 language model training (--use_lm true; exp/lm/)
-  7 ASR training and checkpoint averaging (exp/asr_<config>/)
+  7 ASR training and checkpoint averaging (exp/asr_<config>/; raw: exp/asr_<config>_raw/, the model computes
+    its features from the audio: --frontend_conf from dump/raw/<train_set>/feat_conf.yaml, kept in config.yaml;
+    --batch_bins still counts feature frames, from utt2num_samples through the feature config)
   8 decoding of the test sets with --inference_nj jobs (exp/asr_<config>/decode_*/<set>/text)
   9 scoring: WER/CER, alignments, score.json, RESULTS.md
  10 summary of the data, tokens, models and results)"
@@ -58,6 +67,10 @@ if [ $# -ne 0 ]; then
     exit 1
 fi
 
+case ${feats_type} in
+    fbank|mfcc|raw) ;;
+    *) log "--feats_type must be fbank, mfcc or raw, got '${feats_type}'"; exit 1 ;;
+esac
 [ -n "${speed_perturb_factors}" ] && train_sp=${train_set}_sp || train_sp=${train_set}
 feat_dir=${dumpdir}/${feats_type}
 case ${token_type} in
@@ -79,7 +92,21 @@ if [ ${stage} -le 2 ] && [ ${stop_stage} -ge 2 ] && [ -n "${speed_perturb_factor
         data/${train_set} data/${train_sp}
 fi
 
-if [ ${stage} -le 3 ] && [ ${stop_stage} -ge 3 ]; then
+if [ ${stage} -le 3 ] && [ ${stop_stage} -ge 3 ] && [ "${feats_type}" = raw ]; then
+    for dset in ${train_sp} ${valid_set} ${test_sets}; do
+        log "Stage 3: raw audio (features computed in the model): data/${dset} -> ${feat_dir}/${dset}, checked at ${fs} Hz"
+        [ -f data/${dset}/utt2num_samples ] || { log "data/${dset}/utt2num_samples: missing; --feats_type raw sizes" \
+            "batches by it (python -m toolkit.bin.prepare_audio --fs ${fs} writes it)"; exit 1; }
+        utils/copy_data_dir.sh data/${dset} ${feat_dir}/${dset}
+        utils/validate_data_dir.sh --nj ${nj} --fs ${fs} --no_sample_check ${feat_dir}/${dset}
+    done
+    log "Stage 3: global CMVN statistics of ${frontend_type} features of the audio: ${feat_dir}/${train_sp}/cmvn.ark" \
+        "(feature config: ${feat_dir}/${train_sp}/feat_conf.yaml)"
+    python -m toolkit.bin.compute_cmvn_stats --wav_scp ${feat_dir}/${train_sp}/wav.scp \
+        $([ -f ${feat_dir}/${train_sp}/segments ] && echo --segments ${feat_dir}/${train_sp}/segments) \
+        --feat_type ${frontend_type} --feat_conf ${feat_conf} --nj ${nj} \
+        --out ${feat_dir}/${train_sp}/cmvn.ark --out_feat_conf ${feat_dir}/${train_sp}/feat_conf.yaml
+elif [ ${stage} -le 3 ] && [ ${stop_stage} -ge 3 ]; then
     for dset in ${train_sp} ${valid_set} ${test_sets}; do
         log "Stage 3: ${feats_type} features: data/${dset} -> ${feat_dir}/${dset} (logs in ${feat_dir}/${dset}/log)"
         python -m toolkit.bin.make_feats --data_dir data/${dset} --out_dir ${feat_dir}/${dset} \
@@ -103,15 +130,21 @@ if [ ${stage} -le 4 ] && [ ${stop_stage} -ge 4 ]; then
 fi
 
 asr_exp=${expdir}/asr_$(basename ${asr_config} .yaml)
+[ "${feats_type}" = raw ] && asr_exp=${asr_exp}_raw  # never resumes a dumped-feature run of the same config
 decode_tag=$(basename ${inference_config} .yaml)_$(basename ${inference_model} .pth)
 lm_opts=""
 "${use_lm}" && lm_opts="--lm_dir ${expdir}/lm --lm_checkpoint valid.loss.best.pth"
 
 if [ ${stage} -le 5 ] && [ ${stop_stage} -ge 5 ]; then
+    if [ "${feats_type}" = raw ]; then
+        length_opts="--min_samples $(awk "BEGIN{print int(${min_seconds} * ${fs})}")"
+        length_opts+=" --max_samples $(awk "BEGIN{print int(${max_seconds} * ${fs})}")"
+    else
+        length_opts="--min_frames ${min_frames} --max_frames ${max_frames} --subsampling ${subsampling}"
+    fi
     for dset in ${train_sp} ${valid_set}; do
         log "Stage 5: filtering ${feat_dir}/${dset} -> ${feat_dir}/${dset}_filtered (removed.txt says why)"
-        python -m toolkit.bin.filter_data_dir --min_frames ${min_frames} --max_frames ${max_frames} \
-            --subsampling ${subsampling} ${feat_dir}/${dset} ${feat_dir}/${dset}_filtered
+        python -m toolkit.bin.filter_data_dir ${length_opts} ${feat_dir}/${dset} ${feat_dir}/${dset}_filtered
     done
 fi
 
@@ -124,8 +157,14 @@ fi
 
 if [ ${stage} -le 7 ] && [ ${stop_stage} -ge 7 ]; then
     log "Stage 7: ASR training -> ${asr_exp} (log: ${asr_exp}/train.log)"
+    frontend_opts=()
+    if [ "${feats_type}" = raw ]; then  # the model computes its features: their config goes into config.yaml
+        frontend_conf=${feat_dir}/${train_sp}/feat_conf.yaml
+        [ -f ${frontend_conf} ] || { log "${frontend_conf}: missing; stage 3 writes it"; exit 1; }
+        frontend_opts=(--frontend_conf "$(cat ${frontend_conf})")
+    fi
     train_cmd --task asr --config ${asr_config} --token_list ${token_dir}/tokens.txt \
-        --cmvn ${feat_dir}/${train_sp}/cmvn.ark \
+        --cmvn ${feat_dir}/${train_sp}/cmvn.ark "${frontend_opts[@]}" \
         --train_data_dir ${feat_dir}/${train_sp}_filtered --valid_data_dir ${feat_dir}/${valid_set}_filtered \
         --output_dir ${asr_exp} ${asr_args}
     log "Stage 7: averaging the ${nbest_average} best checkpoints by valid acc -> ${asr_exp}/valid.acc.ave.pth"

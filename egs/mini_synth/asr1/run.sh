@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # mini_synth ASR: an offline corpus synthesised with espeak-ng; see README.md.
 #   ./run.sh [--corpus_size ci|bench] [--stage N] [--stop_stage M] [asr.sh options]
+# asr.sh options given here come after the recipe's own and override them: --feats_type raw trains on
+# the audio with fbank features computed in the model (exp/asr_<config>_raw) instead of dumped fbank.
 set -euo pipefail
 corpus_size=ci
 fs=16000

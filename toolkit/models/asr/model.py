@@ -1,7 +1,10 @@
-"""Hybrid CTC/attention ASR model on dumped features (ESPnet's ESPnetASRModel without a frontend).
+"""Hybrid CTC/attention ASR model (ESPnet's ESPnetASRModel) on dumped features or on audio.
 
-    feats -> global CMVN -> SpecAugment (training only) -> encoder -> CTC head
-                                                                   -> attention decoder
+    [audio -> frontend] -> feats -> global CMVN -> SpecAugment (training only) -> encoder -> CTC head
+                                                                                       -> attention decoder
+
+With a frontend (toolkit.layers.frontend.Frontend) `speech` is padded audio [batch, samples]
+and the features are computed inside the model; without, `speech` is features [batch, T, dim].
 
 loss = ctc_weight * loss_ctc + (1 - ctc_weight) * loss_att, both per utterance (summed
 over the batch, divided by its size; loss_att by the number of tokens instead when
@@ -27,7 +30,7 @@ class ASRModel(nn.Module):
     """`forward(speech, speech_lengths, text, text_lengths) -> (loss, stats, weight)`; `encode` for decoding."""
 
     def __init__(self, vocab_size, encoder, decoder=None, ctc=None, normalize=None, specaug=None, ctc_weight=0.3,
-                 lsm_weight=0.1, length_normalized_loss=False, token_list=None):
+                 lsm_weight=0.1, length_normalized_loss=False, token_list=None, frontend=None):
         super().__init__()
         if not 0.0 <= ctc_weight <= 1.0:
             raise ConfigError(f"ctc_weight must be in [0, 1], got {ctc_weight}")
@@ -38,6 +41,7 @@ class ASRModel(nn.Module):
             raise ConfigError(f"ctc_weight {ctc_weight}: an attention decoder is needed if and only if "
                               f"ctc_weight < 1 (--decoder transformer|none)")
         self.sos = self.eos = vocab_size - 1
+        self.frontend = frontend
         self.normalize, self.specaug = normalize, specaug
         self.encoder, self.decoder, self.ctc = encoder, decoder, ctc
         self.ctc_weight = ctc_weight
@@ -50,7 +54,9 @@ class ASRModel(nn.Module):
                 module.activation_checkpointing = flag
 
     def encode(self, speech, speech_lengths):
-        """Encoder output [batch, T', size] and its lengths for features [batch, T, dim]."""
+        """Encoder output [batch, T', size] and its lengths for features [batch, T, dim] (audio with a frontend)."""
+        if self.frontend is not None:
+            speech, speech_lengths = self.frontend(speech, speech_lengths)
         if self.normalize is not None:
             speech = self.normalize(speech)
         if self.specaug is not None and self.training:
