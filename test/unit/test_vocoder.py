@@ -266,8 +266,8 @@ class VocoderTask(Task):
         return build_hifigan(TINY)
 
 
-def test_gan_training_steps_lower_the_mel_loss(speech, tmp_path):
-    """8 steps (2 epochs of 4 batches of two 4096-sample crops) of both turns with the real trainer."""
+def _trainer(speech, tmp_path, task):
+    """A Trainer for 2 epochs of 4 batches of two 4096-sample crops of real speech."""
     for name, utts in (("train", [0, 1, 2, 3] * 2), ("dev", [4, 5])):
         wav, lengths = {}, {}
         for j, i in enumerate(utts):
@@ -282,7 +282,12 @@ def test_gan_training_steps_lower_the_mel_loss(speech, tmp_path):
         "--output_dir", str(tmp_path / "exp"), "--batch_type", "static", "--batch_size", "2", "--shuffle", "false",
         "--tensorboard", "false", "--seed", "1", "--length_policy", "crop", "--max_length", "4096",
         "--max_epoch", "2", "--optim", "adam", "--lr", "0.005", "--best_model_criterion", "valid mel_loss min"])
-    trainer = Trainer(args, VocoderTask, DistInfo())
+    return Trainer(args, task, DistInfo())
+
+
+def test_gan_training_steps_lower_the_mel_loss(speech, tmp_path):
+    """8 steps of both turns with the real trainer."""
+    trainer = _trainer(speech, tmp_path, VocoderTask)
     before = trainer.validate()["mel_loss"]  # the untrained generator on the full-length validation utterances
     trainer.run()
     history = trainer.reporter.history
@@ -291,3 +296,29 @@ def test_gan_training_steps_lower_the_mel_loss(speech, tmp_path):
             "grad_norm_discriminator"} <= set(history[2]["train"])
     assert history[2]["train"]["generator_mel_loss"] < history[1]["train"]["generator_mel_loss"]
     assert history[2]["valid"]["mel_loss"] < 0.6 * before
+
+
+class LateDiscriminatorTask(VocoderTask):
+    name = "test_vocoder_late_discriminator"
+
+    @classmethod
+    def build_model(cls, args):
+        return build_hifigan({**TINY, "discriminator_start_steps": 4})
+
+
+def test_discriminator_sits_out_its_first_steps(speech, tmp_path):
+    trainer = _trainer(speech, tmp_path, LateDiscriminatorTask)
+    model = trainer.module
+    initial = {k: v.clone() for k, v in model.state_dict().items() if k.startswith(("mpd.", "msd."))}
+    trainer.args.max_epoch = 1
+    trainer.run()  # epoch 1: steps 1-4, generator only
+    assert int(model.steps) == 4
+    assert [k for k, v in initial.items() if not torch.equal(model.state_dict()[k], v)] == []
+    first = trainer.reporter.history[1]["train"]
+    assert "generator_mel_loss" in first and "generator_adv_loss" not in first
+    assert "grad_norm_discriminator" not in first and "grad_norm_generator" in first
+    trainer.args.max_epoch = 2
+    trainer.run()  # epoch 2: both turns
+    assert int(model.steps) == 8
+    assert not all(torch.equal(model.state_dict()[k], v) for k, v in initial.items())
+    assert {"generator_adv_loss", "grad_norm_discriminator"} <= set(trainer.reporter.history[2]["train"])

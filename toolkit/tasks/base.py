@@ -7,7 +7,8 @@ of floats to report, and the weight of this batch in averages (e.g. number of to
 
 Several optimizers (GAN): a model with `optimizer_params()` -> {name: parameters}
 is trained with one optimizer per name, in that order, each batch; its forward then
-takes `turn=<name>` and returns the loss for that optimizer.
+takes `turn=<name>` and returns the loss for that optimizer, or None to skip that
+optimizer's step for this batch (the model must decide the same on every rank).
 """
 import os
 

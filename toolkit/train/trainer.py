@@ -150,7 +150,7 @@ class Trainer:
             kwargs = {"turn": turn} if len(self.turns) > 1 else {}
             loss, stats, weight = self.model(**batch, **kwargs)
         weight = torch.as_tensor(weight, dtype=torch.float32, device=self.device)
-        return loss.float(), stats, weight
+        return (None if loss is None else loss.float()), stats, weight
 
     def _optimizer_step(self, name):
         """Unscale, clip, check, step one optimizer; return the gradient norm (nan when skipped)."""
@@ -172,17 +172,21 @@ class Trainer:
             turn_weight = 0.0
             if len(self.turns) > 1:  # an earlier turn's backward may have left gradients on this turn's parameters
                 self.module.zero_grad(set_to_none=True)
+            backward = False
             for i, (_, batch) in enumerate(batches):
                 sync = i == len(batches) - 1 or not self.dist.enabled
                 context = contextlib.nullcontext() if sync else self.model.no_sync()
                 with context:
                     loss, stats, weight = self._forward(batch, turn)
-                    self.scaler.scale(loss * weight).backward()
+                    if loss is not None:
+                        self.scaler.scale(loss * weight).backward()
+                        backward = True
                 turn_weight += float(weight)
                 prefix = "" if len(self.turns) == 1 else f"{turn}_"
                 stats_sum.add({f"{prefix}{k}": v for k, v in stats.items()}, float(weight))
-            self._normalise_grads(self.optimizers[turn], turn_weight)
-            norms[turn] = self._optimizer_step(turn)
+            if backward:  # a None loss: this turn sits this step out (e.g. a discriminator not started yet)
+                self._normalise_grads(self.optimizers[turn], turn_weight)
+                norms[turn] = self._optimizer_step(turn)
         finite = all(math.isfinite(n) for n in norms.values())
         self.nonfinite_run = 0 if finite else self.nonfinite_run + 1
         self.nonfinite_total += 0 if finite else 1
@@ -196,7 +200,7 @@ class Trainer:
         self.step += 1
         self.optimizers.step_update(self.step)
         result = stats_sum.means()
-        result.update({f"grad_norm{'' if len(norms) == 1 else '_' + n}": v for n, v in norms.items()})
+        result.update({f"grad_norm{'' if len(self.turns) == 1 else '_' + n}": v for n, v in norms.items()})
         return result, sum(float(w) for w in stats_sum.weights.values()) / max(1, len(stats_sum.weights))
 
     def _loader(self, dataset, batch_sampler, epoch):

@@ -12,6 +12,11 @@ Padding: samples past an utterance's length are zero in the batch; the generated
 zeroed there too, so the discriminators see silence on both sides, and the mel loss
 averages only over frames inside each utterance. Crops of equal length need no mask at all.
 The generated wave (frames * hop samples, frames = 1 + samples // hop) is cut to the input length.
+discriminator_start_steps N (as ParallelWaveGAN's discriminator_train_start_steps): the first N
+training batches (micro-batches, with --accum_grad) train the generator on the mel (+ STFT) loss alone and the discriminator turn
+returns no loss (the trainer skips its step); the count is a buffer, saved and resumed with
+the weights. A short CPU budget goes much further this way: a generator-only step costs a
+fraction of a GAN step, and the adversarial phase starts from intelligible audio.
 """
 import contextlib
 import inspect
@@ -65,8 +70,10 @@ class HiFiGANModel(nn.Module):
 
     def __init__(self, generator="v1", generator_conf=None, mel_conf=None, mel_loss_fmax=None, mpd_conf=None,
                  msd_conf=None, lambda_mel=45.0, lambda_fm=2.0, lambda_adv=1.0, use_stft_loss=False,
-                 lambda_stft=1.0, stft_resolutions=PWG_RESOLUTIONS):
+                 lambda_stft=1.0, stft_resolutions=PWG_RESOLUTIONS, discriminator_start_steps=0):
         super().__init__()
+        self.discriminator_start_steps = discriminator_start_steps
+        self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         mel_conf = dict(mel_conf or {})
         _check_keys("mel_conf", mel_conf, MEL_KEYS)
         self.mel = LogMel(**mel_conf)
@@ -111,22 +118,30 @@ class HiFiGANModel(nn.Module):
     def forward(self, speech, speech_lengths, turn="generator"):
         """speech [B, samples] in [-1, 1], speech_lengths [B] -> (loss, stats, batch size)."""
         real = speech.unsqueeze(1)
+        adversarial = not self.training or int(self.steps) >= self.discriminator_start_steps
         if turn == "generator":
             fake = self.generate(speech, speech_lengths)
-            with _frozen(self.mpd), _frozen(self.msd):
-                with torch.no_grad():
-                    real_out = self.discriminate(real)
-                fake_out = self.discriminate(fake)
-            adv = generator_adv_loss([logits for logits, _ in fake_out])
-            fm = feature_matching_loss([maps for _, maps in real_out], [maps for _, maps in fake_out])
             mel = self.mel_loss(fake, real, speech_lengths)
-            loss = self.lambda_adv * adv + self.lambda_fm * fm + self.lambda_mel * mel
-            stats = {"mel_loss": mel.item(), "adv_loss": adv.item(), "fm_loss": fm.item()}
+            loss = self.lambda_mel * mel
+            stats = {"mel_loss": mel.item()}
+            if adversarial:
+                with _frozen(self.mpd), _frozen(self.msd):
+                    with torch.no_grad():
+                        real_out = self.discriminate(real)
+                    fake_out = self.discriminate(fake)
+                adv = generator_adv_loss([logits for logits, _ in fake_out])
+                fm = feature_matching_loss([maps for _, maps in real_out], [maps for _, maps in fake_out])
+                loss = loss + self.lambda_adv * adv + self.lambda_fm * fm
+                stats.update(adv_loss=adv.item(), fm_loss=fm.item())
             if self.stft_loss is not None:
                 stft = self.stft_loss(fake, real)
                 loss = loss + self.lambda_stft * stft
                 stats["stft_loss"] = stft.item()
         elif turn == "discriminator":
+            if self.training:  # counted in the last turn, so both turns of a batch see the same count
+                self.steps += 1
+            if not adversarial:
+                return None, {}, speech.shape[0]
             with torch.no_grad():
                 fake = self.generate(speech, speech_lengths)
                 mel = self.mel_loss(fake, real, speech_lengths)
