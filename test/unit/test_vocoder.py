@@ -14,9 +14,10 @@ from toolkit.features.logmel import LogMel
 from toolkit.losses.gan import discriminator_loss, feature_matching_loss, generator_adv_loss
 from toolkit.losses.stft import MelL1Loss, MultiResolutionSTFTLoss
 from toolkit.models.vocoder import (HIFIGAN_CONFIGS, GriffinLim, HiFiGANGenerator, HiFiGANModel,
-                                    MultiPeriodDiscriminator, MultiScaleDiscriminator, build_hifigan)
+                                    MultiPeriodDiscriminator, MultiScaleDiscriminator)
 from toolkit.models.vocoder.hifigan import generator_config
 from toolkit.tasks.base import Task, lengths_from_file
+from toolkit.tasks.checked_conf import checked_conf
 from toolkit.train.distributed import DistInfo
 from toolkit.train.options import add_arguments
 from toolkit.train.trainer import Trainer
@@ -95,10 +96,10 @@ def test_generator_configs_and_config_errors():
         HiFiGANModel({"upsample": [8, 8, 4]})
     assert generator_config({"upsample_initial_channel": 64}) == {**HIFIGAN_CONFIGS["v1"], "upsample_initial_channel": 64}
     assert generator_config("v3", {"in_channels": 40}) == {**HIFIGAN_CONFIGS["v3"], "in_channels": 40}
-    with pytest.raises(ConfigError, match="mel_conf: unknown keys \\['hop'\\]"):
+    with pytest.raises(ConfigError, match="mel_conf: unknown key\\(s\\) 'hop'"):
         HiFiGANModel("v2", mel_conf={"hop": 256})
-    with pytest.raises(ConfigError, match="vocoder config: unknown keys \\['lambda_feat'\\]"):
-        build_hifigan({"generator": "v2", "lambda_feat": 2})
+    with pytest.raises(ConfigError, match="vocoder_conf: unknown key\\(s\\) 'lambda_feat'"):
+        checked_conf("vocoder_conf", HiFiGANModel, {"generator": "v2", "lambda_feat": 2}, {"mel_conf"})
     with pytest.raises(ConfigError, match="even difference"):
         HiFiGANGenerator(upsample_rates=(8, 8, 2, 2), upsample_kernel_sizes=(16, 15, 4, 4))
 
@@ -263,7 +264,7 @@ class VocoderTask(Task):
 
     @classmethod
     def build_model(cls, args):
-        return build_hifigan(TINY)
+        return HiFiGANModel(**TINY)
 
 
 def _trainer(speech, tmp_path, task):
@@ -303,7 +304,7 @@ class LateDiscriminatorTask(VocoderTask):
 
     @classmethod
     def build_model(cls, args):
-        return build_hifigan({**TINY, "discriminator_start_steps": 4})
+        return HiFiGANModel(**TINY, discriminator_start_steps=4)
 
 
 def test_discriminator_sits_out_its_first_steps(speech, tmp_path):

@@ -47,7 +47,8 @@ from toolkit.decode.speech2text import MODES, Speech2Text
 from toolkit.features.extractor import build_extractor
 from toolkit.metrics.asr_scores import char_tokens, error_rate, named_utts, score_utterances, totals
 from toolkit.metrics.results_md import update_results_table
-from toolkit.metrics.tts_scores import F0_METHODS, Analysis, score_pair
+from toolkit.features.pitch import F0_METHODS
+from toolkit.metrics.tts_scores import Analysis, score_pair
 from toolkit.text.cleaners import CLEANERS, get_cleaner
 from toolkit.utils.config import get_parser, load_config, parse_args, str_or_none
 from toolkit.utils.errors import ConfigError, DataError, cli_main

@@ -7,11 +7,14 @@
 
 --text holds "utt words ..." lines, phonemised with the tokenizer saved beside the
 model's token list; --token_int holds phoneme ids already. Utterances are synthesised in
-batches of similar length. Writes OUT/wavs/<utt>.wav (16-bit PCM at the model's rate),
+batches of similar length (padding frames are silence, so a batch vocodes each utterance as
+it would alone, up to the vocoder's receptive field). A HiFi-GAN whose log-mel settings differ
+from the acoustic model's is an error. Writes OUT/wavs/<utt>.wav (16-bit PCM at the model's rate),
 OUT/wav.scp, OUT/feats.scp (+ark: the predicted log-mel), OUT/durations (predicted frames
 per phoneme) and OUT/rtf.json (synthesis seconds, vocoder included, / audio seconds).
 """
 import logging
+import math
 import os
 import time
 
@@ -71,14 +74,25 @@ def read_inputs(args, conf):
     return inputs
 
 
-def build_vocoder(args, feat_conf):
-    """mel [B, T, n_mels] -> wave [B, samples] callable."""
+def mel_options(feat_conf):
+    """The LogMel options of a feature config, defaults filled in."""
+    return {**logmel_options(), **{k: v for k, v in feat_conf.items() if k in logmel_options()}}
+
+
+def build_vocoder(args, conf, feat_conf):
+    """mel [B, T, n_mels] -> wave [B, samples] callable; a HiFi-GAN must use the acoustic model's mel."""
     if args.vocoder == "griffin_lim":
-        options = {k: v for k, v in feat_conf.items() if k in logmel_options()}
-        return GriffinLim(n_iter=args.griffin_lim_iters, **options).to(args.device).inference
+        return GriffinLim(n_iter=args.griffin_lim_iters, **mel_options(feat_conf)).to(args.device).inference
     if not args.vocoder_dir:
         raise ConfigError("--vocoder hifigan needs --vocoder_dir (or use --vocoder griffin_lim)")
-    vocoder, _ = load_experiment(args.vocoder_dir, args.vocoder_file, args.device)
+    vocoder, vocoder_conf = load_experiment(args.vocoder_dir, args.vocoder_file, args.device)
+    ours, theirs = mel_options(feat_conf), mel_options(load_config(vocoder_conf.feat_conf))
+    differ = sorted(k for k in ours if ours[k] != theirs[k])
+    if differ:
+        raise ConfigError(f"{args.vocoder_dir} was trained on other log-mels than {args.model_dir} "
+                          f"({conf.feat_conf} vs {vocoder_conf.feat_conf} differ in {differ}); "
+                          f"train the vocoder with the acoustic model's --feat_conf")
+    vocoder.remove_weight_norm()
     return vocoder.inference
 
 
@@ -90,7 +104,8 @@ def main(argv=None):
     model, conf = load_experiment(args.model_dir, args.model_file, args.device)
     feat_conf = load_config(conf.feat_conf)
     rate, hop = int(feat_conf.get("sample_rate", 22050)), int(feat_conf.get("hop_length", 256))
-    vocode = build_vocoder(args, feat_conf)
+    vocode = build_vocoder(args, conf, feat_conf)
+    silence = math.log(mel_options(feat_conf)["log_floor"])  # padding frames: silence, not log(1) = 0
     inputs = read_inputs(args, conf)
     wav_dir = os.path.join(args.out_dir, "wavs")
     os.makedirs(wav_dir, exist_ok=True)
@@ -107,10 +122,14 @@ def main(argv=None):
                 text[i, :lengths[i]] = torch.from_numpy(inputs[utt])
             out = model.inference(text.to(args.device), lengths.to(args.device), speed=args.speed,
                                   pitch_scale=args.pitch_scale, energy_scale=args.energy_scale)
-            waves = vocode(out["feats"])
+            feats = out["feats"].clone()
+            for i, frames in enumerate(out["feats_lengths"].tolist()):
+                feats[i, frames:] = silence
+            waves = vocode(feats)
             for i, utt in enumerate(utts):
                 frames = int(out["feats_lengths"][i])
                 wave = waves[i, :frames * hop].float().cpu().numpy()
+                wave = np.pad(wave, (0, frames * hop - len(wave)))  # Griffin-Lim ends one hop early
                 path = os.path.abspath(os.path.join(wav_dir, f"{utt}.wav"))
                 write_audio(path, np.clip(wave, -1.0, 1.0), rate)
                 wav_scp[utt] = path

@@ -21,7 +21,7 @@ from toolkit.utils.errors import ConfigError, DataError
 F0_METHODS = ("dio", "harvest")
 
 
-def _pyworld():
+def pyworld_module():
     try:
         with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
             warnings.simplefilter("ignore", UserWarning)
@@ -41,20 +41,23 @@ def fit_frames(values, num_frames):
     return np.concatenate([values, np.repeat(values[-1:], num_frames - len(values))])
 
 
-def extract_f0(samples, sample_rate, hop_length, num_frames, method="dio", f0min=60.0, f0max=500.0):
-    """F0 in Hz [num_frames] (float64, 0 = unvoiced) of mono float samples, one value per mel frame."""
+def world_f0(x, sample_rate, method, f0min, f0max, frame_period):
+    """(F0 in Hz, 0 = unvoiced; frame times) of float64 samples x by WORLD dio + stonemask or harvest."""
     if method not in F0_METHODS:
         raise ConfigError(f"f0 method {method!r}: expected one of {', '.join(F0_METHODS)}")
     if not 0 < f0min < f0max:
         raise ConfigError(f"f0min {f0min} and f0max {f0max}: need 0 < f0min < f0max")
-    world = _pyworld()
-    x = np.ascontiguousarray(samples, dtype=np.float64)
-    period = 1000.0 * hop_length / sample_rate
+    world = pyworld_module()
     if method == "dio":
-        f0, times = world.dio(x, sample_rate, f0_floor=f0min, f0_ceil=f0max, frame_period=period)
-        f0 = world.stonemask(x, f0, times, sample_rate)
-    else:
-        f0, _ = world.harvest(x, sample_rate, f0_floor=f0min, f0_ceil=f0max, frame_period=period)
+        f0, times = world.dio(x, sample_rate, f0_floor=f0min, f0_ceil=f0max, frame_period=frame_period)
+        return world.stonemask(x, f0, times, sample_rate), times
+    return world.harvest(x, sample_rate, f0_floor=f0min, f0_ceil=f0max, frame_period=frame_period)
+
+
+def extract_f0(samples, sample_rate, hop_length, num_frames, method="dio", f0min=60.0, f0max=500.0):
+    """F0 in Hz [num_frames] (float64, 0 = unvoiced) of mono float samples, one value per mel frame."""
+    x = np.ascontiguousarray(samples, dtype=np.float64)
+    f0, _ = world_f0(x, sample_rate, method, f0min, f0max, 1000.0 * hop_length / sample_rate)
     return fit_frames(f0, num_frames)
 
 

@@ -29,22 +29,18 @@ with a pause elsewhere and weigh less in the scores than its duration.
 """
 import functools
 import math
-import warnings
 from typing import NamedTuple
 
 import numpy as np
 from scipy.spatial.distance import cdist
 
+from toolkit.features.pitch import pyworld_module, world_f0
 from toolkit.metrics.dtw import dtw
 from toolkit.utils.errors import ConfigError
 
-with warnings.catch_warnings():  # pyworld 0.3.5 imports the deprecated pkg_resources
-    warnings.simplefilter("ignore", UserWarning)
-    import pyworld
 
 MCEP_PARAMS = {8000: (24, 0.31), 16000: (24, 0.42), 22050: (34, 0.45), 24000: (34, 0.46),
                44100: (39, 0.53), 48000: (39, 0.55)}
-F0_METHODS = ("harvest", "dio")
 MCD_SCALE = 10.0 / math.log(10.0) * math.sqrt(2.0)
 
 
@@ -98,15 +94,9 @@ def sp_to_mcep(sp, order, alpha):
 
 def world_analysis(samples, rate, analysis=DEFAULT_ANALYSIS):
     """(F0 [frames], 0 where unvoiced; power spectral envelope [frames, fft_size // 2 + 1]) of mono samples."""
-    if analysis.f0_method not in F0_METHODS:
-        raise ConfigError(f"f0 method {analysis.f0_method!r} is not one of {', '.join(F0_METHODS)}")
     x = np.ascontiguousarray(samples, dtype=np.float64)
-    options = {"f0_floor": analysis.f0_floor, "f0_ceil": analysis.f0_ceil, "frame_period": analysis.frame_period}
-    if analysis.f0_method == "harvest":
-        f0, times = pyworld.harvest(x, rate, **options)
-    else:
-        f0, times = pyworld.dio(x, rate, **options)
-        f0 = pyworld.stonemask(x, f0, times, rate)
+    f0, times = world_f0(x, rate, analysis.f0_method, analysis.f0_floor, analysis.f0_ceil, analysis.frame_period)
+    pyworld = pyworld_module()
     sp = pyworld.cheaptrick(x, f0, times, rate, f0_floor=analysis.f0_floor,
                             fft_size=pyworld.get_cheaptrick_fft_size(rate, analysis.f0_floor))
     return f0, sp

@@ -25,21 +25,13 @@ import itertools
 import torch
 from torch import nn
 
+from toolkit.data.augment.conf import check_keys
 from toolkit.features.logmel import LogMel
 from toolkit.losses.gan import discriminator_loss, feature_matching_loss, generator_adv_loss
 from toolkit.losses.stft import PWG_RESOLUTIONS, MelL1Loss, MultiResolutionSTFTLoss
 from toolkit.models.vocoder.discriminators import MultiPeriodDiscriminator, MultiScaleDiscriminator
 from toolkit.models.vocoder.hifigan import HiFiGANGenerator, generator_config
 from toolkit.utils.errors import ConfigError, DataError
-
-MEL_KEYS = tuple(inspect.signature(LogMel).parameters)
-
-
-def _check_keys(what, conf, accepted):
-    unknown = sorted(set(conf) - set(accepted))
-    if unknown:
-        raise ConfigError(f"{what}: unknown keys {unknown}; accepted: {sorted(accepted)}")
-
 
 @contextlib.contextmanager
 def _frozen(module):
@@ -75,7 +67,7 @@ class HiFiGANModel(nn.Module):
         self.discriminator_start_steps = discriminator_start_steps
         self.register_buffer("steps", torch.zeros((), dtype=torch.long))
         mel_conf = dict(mel_conf or {})
-        _check_keys("mel_conf", mel_conf, MEL_KEYS)
+        check_keys("mel_conf", mel_conf, inspect.signature(LogMel).parameters)
         self.mel = LogMel(**mel_conf)
         n_mels = self.mel.mel.n_mels
         gen_conf = generator_config(generator, generator_conf)
@@ -87,7 +79,7 @@ class HiFiGANModel(nn.Module):
                               f"product of the generator's upsample_rates: change one of them")
         for name, conf, cls in (("mpd_conf", mpd_conf, MultiPeriodDiscriminator),
                                 ("msd_conf", msd_conf, MultiScaleDiscriminator)):
-            _check_keys(name, conf or {}, inspect.signature(cls).parameters)
+            check_keys(name, conf or {}, inspect.signature(cls).parameters)
         self.mpd = MultiPeriodDiscriminator(**(mpd_conf or {}))
         self.msd = MultiScaleDiscriminator(**(msd_conf or {}))
         self.mel_loss = MelL1Loss(**{**mel_conf, "fmax": mel_loss_fmax})
@@ -160,10 +152,3 @@ class HiFiGANModel(nn.Module):
     def remove_weight_norm(self):
         """Fold the generator's weight norm for inference (training needs it back: rebuild the model)."""
         self.generator.remove_weight_norm()
-
-
-def build_hifigan(conf):
-    """HiFiGANModel(**conf) for a config mapping; an unknown key is a ConfigError listing the accepted ones."""
-    conf = dict(conf or {})
-    _check_keys("vocoder config", conf, inspect.signature(HiFiGANModel).parameters)
-    return HiFiGANModel(**conf)
