@@ -1,5 +1,6 @@
 """Vocoders: HiFi-GAN generator sizes and shapes, discriminators, GAN/STFT/mel losses, training turns with the
 real trainer, and the Griffin-Lim fallback on espeak speech."""
+import json
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ from toolkit.losses.stft import MelL1Loss, MultiResolutionSTFTLoss
 from toolkit.models.vocoder import (HIFIGAN_CONFIGS, GriffinLim, HiFiGANGenerator, HiFiGANModel,
                                     MultiPeriodDiscriminator, MultiScaleDiscriminator)
 from toolkit.models.vocoder.hifigan import generator_config
-from toolkit.tasks.base import Task, lengths_from_file
+from toolkit.tasks.vocoder import VocoderTask
 from toolkit.tasks.checked_conf import checked_conf
 from toolkit.train.distributed import DistInfo
 from toolkit.train.options import add_arguments
@@ -245,30 +246,9 @@ def test_griffin_lim_round_trip_reproduces_the_mel(speech):
     assert vocoder.inference(torch.stack([mel, mel])).shape == (2, wave.shape[0])
 
 
-class VocoderTask(Task):
-    """Audio-only data (wav.scp, utt2num_samples) cropped to --max_length, with the tiny HiFi-GAN."""
-
-    name = "test_vocoder"
-
-    @classmethod
-    def data_fields(cls, args, train):
-        return {"speech": ("wav.scp", "audio")}
-
-    @classmethod
-    def crop_fields(cls, args):
-        return ("speech",)
-
-    @classmethod
-    def lengths(cls, args, data_dir):
-        return lengths_from_file(data_dir, "utt2num_samples")
-
-    @classmethod
-    def build_model(cls, args):
-        return HiFiGANModel(**TINY)
-
-
-def _trainer(speech, tmp_path, task):
-    """A Trainer for 2 epochs of 4 batches of two 4096-sample crops of real speech."""
+def _trainer(speech, tmp_path, **vocoder_conf):
+    """A Trainer of the vocoder task (tiny HiFi-GAN + vocoder_conf) for 2 epochs of 4 batches of two
+    4096-sample crops of real speech."""
     for name, utts in (("train", [0, 1, 2, 3] * 2), ("dev", [4, 5])):
         wav, lengths = {}, {}
         for j, i in enumerate(utts):
@@ -276,19 +256,23 @@ def _trainer(speech, tmp_path, task):
             write_audio(str(path), speech[i], FS)
             wav[f"utt{j}"], lengths[f"utt{j}"] = str(path), len(speech[i])
         write_data_dir(str(tmp_path / name), wav, {u: u for u in wav}, extra={"utt2num_samples": lengths})
+    (tmp_path / "mel.yaml").write_text(json.dumps(MEL))
+    tiny = {k: v for k, v in TINY.items() if k != "mel_conf"}
     parser = get_parser()
     add_arguments(parser)
+    VocoderTask.add_arguments(parser)
     args = parse_args(parser, [
+        "--feat_conf", str(tmp_path / "mel.yaml"), "--vocoder_conf", json.dumps({**tiny, **vocoder_conf}),
         "--train_data_dir", str(tmp_path / "train"), "--valid_data_dir", str(tmp_path / "dev"),
         "--output_dir", str(tmp_path / "exp"), "--batch_type", "static", "--batch_size", "2", "--shuffle", "false",
         "--tensorboard", "false", "--seed", "1", "--length_policy", "crop", "--max_length", "4096",
         "--max_epoch", "2", "--optim", "adam", "--lr", "0.005", "--best_model_criterion", "valid mel_loss min"])
-    return Trainer(args, task, DistInfo())
+    return Trainer(args, VocoderTask, DistInfo())
 
 
 def test_gan_training_steps_lower_the_mel_loss(speech, tmp_path):
     """8 steps of both turns with the real trainer."""
-    trainer = _trainer(speech, tmp_path, VocoderTask)
+    trainer = _trainer(speech, tmp_path)
     before = trainer.validate()["mel_loss"]  # the untrained generator on the full-length validation utterances
     trainer.run()
     history = trainer.reporter.history
@@ -299,16 +283,8 @@ def test_gan_training_steps_lower_the_mel_loss(speech, tmp_path):
     assert history[2]["valid"]["mel_loss"] < 0.6 * before
 
 
-class LateDiscriminatorTask(VocoderTask):
-    name = "test_vocoder_late_discriminator"
-
-    @classmethod
-    def build_model(cls, args):
-        return HiFiGANModel(**TINY, discriminator_start_steps=4)
-
-
 def test_discriminator_sits_out_its_first_steps(speech, tmp_path):
-    trainer = _trainer(speech, tmp_path, LateDiscriminatorTask)
+    trainer = _trainer(speech, tmp_path, discriminator_start_steps=4)
     model = trainer.module
     initial = {k: v.clone() for k, v in model.state_dict().items() if k.startswith(("mpd.", "msd."))}
     trainer.args.max_epoch = 1

@@ -12,6 +12,17 @@ from toolkit.utils.errors import ConfigError
 SLOPE = 0.1
 
 
+
+def conv_stack(convs, conv_post, x):
+    """(logits [B, n], feature maps): leaky-ReLU convs, then conv_post; every output is a feature map."""
+    fmaps = []
+    for conv in convs:
+        x = nn.functional.leaky_relu(conv(x), SLOPE)
+        fmaps.append(x)
+    x = conv_post(x)
+    fmaps.append(x)
+    return x.flatten(1), fmaps
+
 class PeriodDiscriminator(nn.Module):
     """Reshape the wave to [B, 1, samples / period, period] and run (k, 1) 2-D convs over it."""
 
@@ -29,14 +40,7 @@ class PeriodDiscriminator(nn.Module):
         batch, _, samples = wave.shape
         if samples % self.period:
             wave = nn.functional.pad(wave, (0, self.period - samples % self.period), mode="reflect")
-        x = wave.view(batch, 1, -1, self.period)
-        fmaps = []
-        for conv in self.convs:
-            x = nn.functional.leaky_relu(conv(x), SLOPE)
-            fmaps.append(x)
-        x = self.conv_post(x)
-        fmaps.append(x)
-        return x.flatten(1), fmaps
+        return conv_stack(self.convs, self.conv_post, wave.view(batch, 1, -1, self.period))
 
 
 class ScaleDiscriminator(nn.Module):
@@ -60,13 +64,7 @@ class ScaleDiscriminator(nn.Module):
         self.conv_post = norm(nn.Conv1d(channels[-1], 1, 3, padding=1))
 
     def forward(self, wave):
-        x, fmaps = wave, []
-        for conv in self.convs:
-            x = nn.functional.leaky_relu(conv(x), SLOPE)
-            fmaps.append(x)
-        x = self.conv_post(x)
-        fmaps.append(x)
-        return x.flatten(1), fmaps
+        return conv_stack(self.convs, self.conv_post, wave)
 
 
 class MultiPeriodDiscriminator(nn.Module):
