@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from toolkit.align.ctc_durations import METHODS, CTCAligner, align_tables
-from toolkit.data.tables import read_table, write_table
+from toolkit.data.tables import read_int_table, write_table
 from toolkit.utils.config import get_parser, parse_args
 from toolkit.utils.errors import DataError, cli_main
 from toolkit.utils.logging_setup import setup_logging
@@ -36,16 +36,6 @@ def build_parser():
     parser.add_argument("--num_threads", type=int, default=1, help="torch threads")
     parser.add_argument("--device", default="cpu")
     return parser
-
-
-def read_token_int(path):
-    table = {}
-    for utt, value in read_table(path, allow_empty=True).items():
-        try:
-            table[utt] = np.array(value.split(), dtype=np.int64)
-        except ValueError:
-            raise DataError(f"{path}: utterance {utt!r}: token ids must be integers, got {value!r}") from None
-    return table
 
 
 def write_durations(path, durations, num_frames):
@@ -66,7 +56,7 @@ def main(argv=None):
         raise DataError(f"{args.feats_scp}: no such file")
     feats = kaldiio.load_scp(args.feats_scp)
     aligner = CTCAligner(args.model_dir, args.checkpoint, args.method, args.device)
-    durations, num_frames = align_tables(aligner, feats, read_token_int(args.token_int), args.batch_size)
+    durations, num_frames = align_tables(aligner, feats, read_int_table(args.token_int, "token ids"), args.batch_size)
     write_durations(args.out, durations, num_frames)
     all_durations = np.concatenate(list(durations.values()))
     logging.info("wrote %s: %d utterances, %d tokens; duration mean %.2f, max %d frames (%s, %s)", args.out,

@@ -18,12 +18,11 @@ import logging
 import os
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
 import torch
 
 from toolkit.data.audio_io import read_audio
 from toolkit.data.datadir import read_segments
-from toolkit.data.tables import read_table, write_table
+from toolkit.data.tables import read_int_table, read_table, write_table
 from toolkit.features.pitch import F0_METHODS
 from toolkit.features.prosody import ProsodyExtractor
 from toolkit.features.token_average import compute_stats, normalize
@@ -117,12 +116,7 @@ def main(argv=None):
         parser.error("--nj must be at least 1")
     setup_logging()
     extractor = ProsodyExtractor(load_config(args.feat_conf), args.feat_conf, args.f0_method, args.f0min, args.f0max)
-    durations = {}
-    for utt, value in read_table(args.durations).items():
-        try:
-            durations[utt] = np.array(value.split(), dtype=np.int64)
-        except ValueError:
-            raise DataError(f"{args.durations}: utterance {utt!r}: durations must be integers") from None
+    durations = read_int_table(args.durations, "durations", allow_empty=False)
     if not durations:
         raise DataError(f"{args.durations}: no utterances")
     specs = audio_specs(args.wav_scp, sorted(durations))

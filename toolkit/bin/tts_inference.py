@@ -23,7 +23,7 @@ import numpy as np
 import torch
 
 from toolkit.data.audio_io import write_audio
-from toolkit.data.tables import read_table, write_table
+from toolkit.data.tables import read_int_table, read_table, write_table
 from toolkit.decode.speech2text import load_tokenizer
 from toolkit.features.extractor import logmel_options
 from toolkit.metrics.rtf import write_rtf
@@ -60,7 +60,7 @@ def read_inputs(args, conf):
     if bool(args.text) == bool(args.token_int):
         raise ConfigError("give exactly one of --text and --token_int")
     if args.token_int:
-        return {utt: np.array(ids.split(), dtype=np.int64) for utt, ids in read_table(args.token_int).items()}
+        return read_int_table(args.token_int, "phoneme ids", allow_empty=False)
     tokenizer = load_tokenizer(conf.token_list)
     index = {token: i for i, token in enumerate(read_token_list(conf.token_list))}
     inputs = {}

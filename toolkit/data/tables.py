@@ -40,6 +40,19 @@ def read_table(path, allow_empty=False):
     return table
 
 
+def read_int_table(path, what="values", allow_empty=True):
+    """{key: int64 array} of a table of integer lists (token_int, durations); DataError naming the key."""
+    import numpy as np
+
+    table = {}
+    for key, value in read_table(path, allow_empty=allow_empty).items():
+        try:
+            table[key] = np.array(value.split(), dtype=np.int64)
+        except ValueError:
+            raise DataError(f"{path}: utterance {key!r}: {what} must be integers, got {value!r}") from None
+    return table
+
+
 def write_table(path, table):
     """Write a dict as `key value` lines sorted in C order (atomic: temp file then rename)."""
     tmp = f"{path}.tmp{os.getpid()}"
