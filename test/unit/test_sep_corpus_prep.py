@@ -57,6 +57,7 @@ def checked_dir(path, fs, num_spks=2):
     report = validate_data_dir(str(path), fs=fs)
     assert report.errors == [], report.errors
     names = ["wav.scp", "utt2spk", "spk2utt", "utt2num_samples"] + [f"spk{i}.scp" for i in range(1, num_spks + 1)]
+    names += ["utt2src_spk"] if os.path.isfile(os.path.join(path, "utt2src_spk")) else []
     return {name: read_table(os.path.join(path, name)) for name in names}
 
 
@@ -178,6 +179,7 @@ def test_wsj0_2mix_mixtures_follow_the_matlab_recipe(tmp_path, fs, mode):
             (name1, _), (name2, _) = parse_line(line)
             path1, snr1, path2, snr2 = line.split()
             mix_id = mixture_id(path1, float(snr1), path2, float(snr2))
+            assert tables["utt2src_spk"][mix_id] == f"{name1[:3]} {name2[:3]}"  # WSJ0 speaker: 3 first characters
             assert tables["wav.scp"][mix_id] == str(tmp_path / f"wav/wav{k}k/{mode}/{name}/mix/{mix_id}.wav")
             mix, rate = read_int16(tables["wav.scp"][mix_id])
             s1, s2 = (read_int16(tables[f"spk{i}.scp"][mix_id])[0] for i in (1, 2))
@@ -292,6 +294,7 @@ def test_libri2mix_mixtures_follow_librimix(tmp_path, fs, mode):
     assert list(clean["wav.scp"]) == sorted(row[0] for row in LIBRI_ROWS)
     assert clean["spk1.scp"] == both["spk1.scp"] and clean["utt2num_samples"] == both["utt2num_samples"]
     for mix_id, u1, g1, u2, g2, rel, gn in LIBRI_ROWS:
+        assert clean["utt2src_spk"][mix_id] == both["utt2src_spk"][mix_id] == f"{u1.split('-')[0]} {u2.split('-')[0]}"
         assert clean["wav.scp"][mix_id] == str(tmp_path / f"wav/wav{k}k/{mode}/dev/mix_clean/{mix_id}.wav")
         mix_clean, rate = read_int16(clean["wav.scp"][mix_id])
         mix_both = read_int16(both["wav.scp"][mix_id])[0]
@@ -343,7 +346,8 @@ def test_import_sep_lists_round_trips_a_prepared_dir(tmp_path):
     (tmp_path / "tr.scp").write_text("\n".join(reversed(lines)) + "\n\n")
     import_main(["--list", str(tmp_path / "tr.scp"), "--out_dir", str(tmp_path / "imported"), "--num_spks", "2",
                  "--root", str(tmp_path / "wav"), "--fs", "8000"])
-    assert checked_dir(tmp_path / "imported", 8000) == tables
+    speakers = tables.pop("utt2src_spk")  # list files name no speakers
+    assert checked_dir(tmp_path / "imported", 8000) == tables and len(speakers) == len(tables["wav.scp"])
 
 
 def test_import_sep_lists_one_input_one_output(tmp_path):

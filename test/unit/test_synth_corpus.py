@@ -156,6 +156,7 @@ def test_mixtures(corpora, name):
         assert data.table("utt2spk")[mix_id] == mix_id
         utt1, half, utt2, minus_half = mix_id.split("_")
         assert utt1.split("-")[0] != utt2.split("-")[0] and float(minus_half) == -float(half)
+        assert data.table("utt2src_spk")[mix_id] == f"{utt1.split('-')[0]} {utt2.split('-')[0]}"
         mix, s1, s2 = (_int16(p).astype(np.int32) for p in
                        (mix_path, data.table("spk1.scp")[mix_id], data.table("spk2.scp")[mix_id]))
         assert np.array_equal(mix, s1 + s2)

@@ -185,7 +185,7 @@ class CorpusBuilder:
     # --- separation mixtures ---
 
     def _make_mixtures(self, asr):
-        jobs, names, sources = [], [], {}
+        jobs, names, sources, src_spk = [], [], {}, {}
         for split in SPLITS:
             rows = sorted(asr[split], key=lambda r: r["utt"])
             utts = [(r["utt"], r["utt"].split("-")[0], r["num_samples"]) for r in rows]
@@ -197,6 +197,7 @@ class CorpusBuilder:
                       tuple(self._wav(f"{set_name}/{kind}", mix) for kind in ("mix", "s1", "s2")))
                      for mix, u1, u2, half_db in plan]
             sources[set_name] = {u.split("-")[0] for _, u1, u2, _ in plan for u in (u1, u2)}
+            src_spk[set_name] = {mix: f"{u1.split('-')[0]} {u2.split('-')[0]}" for mix, u1, u2, _ in plan}
             for i in range(0, len(items), MIX_CHUNK):
                 jobs.append({"fs": self.fs, "items": items[i:i + MIX_CHUNK]})
                 names.append(set_name)
@@ -208,7 +209,8 @@ class CorpusBuilder:
             wav = {kind: {m: self._wav(f"{set_name}/{kind}", m) for m in lengths} for kind in ("mix", "s1", "s2")}
             write_data_dir(os.path.join(self.out, "data", set_name), wav_scp=wav["mix"],
                            utt2spk={m: m for m in lengths},
-                           extra={"spk1.scp": wav["s1"], "spk2.scp": wav["s2"], "utt2num_samples": lengths})
+                           extra={"spk1.scp": wav["s1"], "spk2.scp": wav["s2"], "utt2num_samples": lengths,
+                                  "utt2src_spk": {m: src_spk[set_name][m] for m in lengths}})
             self.report["sets"][set_name] = _set_summary(lengths.values(), self.fs, sources[set_name])
 
     # --- noise ---

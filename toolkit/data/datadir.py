@@ -8,6 +8,7 @@ Files known here (each `key value` per line, keys sorted):
   utt2num_samples  utt -> samples;  utt2num_frames  utt -> feature frames
   feats.scp        utt -> ark:offset (kaldiio)
   spk1.scp..spkN.scp  utt -> reference source audio (separation)
+  utt2src_spk      utt -> speaker of each source, in spkN.scp order (separation, dynamic mixing)
   utt2category     utt -> category (oversampling, dialect, ...)
   durations        utt -> frames per token (TTS)
   token, token_int utt -> tokens, token ids (dumped by toolkit.bin.tokenize_text)
@@ -20,7 +21,7 @@ from toolkit.utils.errors import DataError
 
 # Files indexed by utterance; everything but spk2utt, wav.scp (with segments) and reco2*.
 UTT_FILES = ("text", "utt2spk", "utt2num_samples", "utt2num_frames", "feats.scp", "utt2category",
-             "durations", "utt2dur", "token", "token_int")
+             "durations", "utt2dur", "token", "token_int", "utt2src_spk")
 SPK_SCP = re.compile(r"^spk[0-9]+\.scp$")
 
 

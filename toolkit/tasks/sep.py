@@ -6,9 +6,14 @@ error, never a silent resample) and --loss_conf (kind: si_snr|snr|sd_sdr, thresh
 utterance, see toolkit.losses.sep). Batches are sampled by utt2num_samples; for training,
 --max_length (samples) with --length_policy crop cuts longer mixtures and their sources
 at one random offset per epoch; validation always uses full-length utterances.
+--dynamic_mixing (e.g. `{prob: 1.0, max_level_db: 5}`) remixes every training example from
+sources drawn across the training set (toolkit.data.augment.dynamic_mixing).
 """
 import os
 
+from toolkit.data.augment.dynamic_mixing import build_dynamic_mixing
+from toolkit.data.dataset import DataDirDataset
+from toolkit.data.datadir import DataDir
 from toolkit.data.sample_rates import check_sample_rates
 from toolkit.models.sep import SEPARATORS, build_separator
 from toolkit.models.sep.model import SepModel
@@ -33,6 +38,8 @@ class SepTask(Task):
         add_dict_option(group, "loss_conf", default={"kind": "si_snr"},
                         help="kind: si_snr|snr|sd_sdr; threshold: utterances with a loss below it (dB) are left "
                              "out of the batch mean")
+        add_dict_option(group, "dynamic_mixing", default=None,
+                        help="training mixtures remixed on the fly: prob, max_level_db, peak (empty: off)")
 
     @classmethod
     def ref_fields(cls, args):
@@ -57,8 +64,14 @@ class SepTask(Task):
 
     @classmethod
     def build_dataset(cls, args, data_dir, train):
-        check_sample_rates(data_dir, [f for f, _ in cls.data_fields(args, train).values()], args.fs)
-        return super().build_dataset(args, data_dir, train)
+        fields = cls.data_fields(args, train)
+        check_sample_rates(data_dir, [f for f, _ in fields.values()], args.fs)
+        dynamic_mixing = getattr(args, "dynamic_mixing", None) if train else None
+        if not dynamic_mixing:
+            return super().build_dataset(args, data_dir, train)
+        transform = build_dynamic_mixing(dynamic_mixing, DataDir(data_dir), args.num_spks, args.fs,
+                                         "speech_mix", cls.ref_fields(args))
+        return DataDirDataset(data_dir, fields, transform, seed=args.seed)
 
     @classmethod
     def build_model(cls, args):

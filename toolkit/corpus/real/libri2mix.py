@@ -197,10 +197,14 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", parts=tuple(PARTS
         lengths = {mix: n for mix, n, _ in done}
         outs = {mix: paths for mix, _, _, paths in items}
         sources = [{m: p[f"s{i}"] for m, p in outs.items()} for i in range(1, num_spks + 1)]
+        # LibriSpeech ids are SPEAKER-CHAPTER-UTTERANCE
+        speakers = {mix: " ".join(os.path.basename(p).split("-")[0] for p, _ in srcs) for mix, srcs, _, _ in items}
         set_name = PARTS[part][0].replace("-", "_")
         for mixture in ("mix_clean", "mix_both") if noise_dir else ("mix_clean",):
             dir_name = f"{set_name}_{mixture[4:]}_{fs // 1000}k_{mode}"
-            extra = {"noise1.scp": {m: p["noise"] for m, p in outs.items()}} if mixture == "mix_both" else None
+            extra = {"utt2src_spk": speakers}
+            if mixture == "mix_both":
+                extra["noise1.scp"] = {m: p["noise"] for m, p in outs.items()}
             mixtures = {m: p[mixture] for m, p in outs.items()}
             write_sep_dir(os.path.join(dst, dir_name), mixtures, sources, lengths, extra)
             counts[dir_name] = len(lengths)

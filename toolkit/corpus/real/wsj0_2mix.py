@@ -162,6 +162,11 @@ def mixture_id(path1, snr1, path2, snr2):
     return f"{name(path1)}_{num2str(snr1)}_{name(path2)}_{num2str(snr2)}"
 
 
+def speaker_of(path):
+    """The WSJ0 speaker of a list path: the first three characters of its utterance id (01aa010b -> 01a)."""
+    return os.path.splitext(os.path.basename(path))[0][:3]
+
+
 def read_mix_list(path):
     """[(line number, mixture id, path1, snr1, path2, snr2)] of a mix_2_spk_*.txt; DataError at LIST:LINE."""
     if not os.path.isfile(path):
@@ -274,7 +279,7 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", sets=tuple(SETS),
         raise ConfigError(f"unknown wsj0-2mix set(s) {' '.join(unknown)}; the sets are {' '.join(SETS)}")
     root = find_wsj0_root(src)
     out_dir = rate_dir(wav_dir, fs, mode)
-    plans, missing = {}, []
+    plans, missing, speakers = {}, [], {}
     for name in sets:
         list_path = os.path.join(lists_dir, f"mix_2_spk_{name}.txt")
         items = []
@@ -283,6 +288,7 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", sets=tuple(SETS),
             missing += [f"{list_path}:{lineno}: {p}" for p, spec in zip((path1, path2), specs) if spec is None]
             outs = tuple(os.path.join(out_dir, name, kind, f"{mix}.wav") for kind in ("mix", "s1", "s2"))
             items.append((mix, specs, (snr1, snr2), outs))
+            speakers[mix] = " ".join(speaker_of(p) for p in (path1, path2))
         plans[name] = items
     check_missing(missing, f"WSJ0 file(s) named by the mix lists are not under {root} (looked for X.wav, "
                            f"then the listed name)")
@@ -293,7 +299,8 @@ def prepare(src, dst, lists_dir, wav_dir, fs=8000, mode="min", sets=tuple(SETS),
         paths = {mix: outs for mix, _, _, outs in items}
         dir_name = f"{name}_{fs // 1000}k_{mode}"
         write_sep_dir(os.path.join(dst, dir_name), {m: p[0] for m, p in paths.items()},
-                      [{m: p[i] for m, p in paths.items()} for i in (1, 2)], lengths)
+                      [{m: p[i] for m, p in paths.items()} for i in (1, 2)], lengths,
+                      {"utt2src_spk": {m: speakers[m] for m in paths}})
         counts[dir_name] = len(lengths)
         if len(lengths) != SETS[name]:
             logging.warning("wsj0_2mix: %s has %d mixtures, the release has %d: is the list complete?",
