@@ -2,17 +2,19 @@
 
     tools/venv/bin/python test/bench/bench_sep_models.py [--repeats 5] [--steps 3] [--threads 2] [--device cpu]
     tools/venv/bin/python test/bench/bench_sep_models.py --quick --repeats 1   # a check that it runs, no numbers
+    tools/venv/bin/python test/bench/bench_sep_models.py --models conv_tasnet  # one model's cases only
 
 (a) toolkit ConvTasNet vs torchaudio.models.ConvTasNet (sigmoid masks, skip = bottleneck: the
 same network, ours loaded with torchaudio's weights); (b) toolkit MossFormer2 vs
 ClearerVoice-Studio's MossFormer (clearvoice 0.1.2, the network of MossFormer2_SS_16K; ours
 loaded with its state dict). A step is forward + backward of the mean squared output in
 training mode, gradients cleared first. Sizes: the paper Conv-TasNet on 4 s at 8 kHz,
-batch 2, and a small one; the released MossFormer2 on 2 s at 16 kHz, batch 1, and a small
-one. Each case is timed `--repeats` times, alternating ours and theirs, best of the repeats
-(others' load on the machine only slows a run down). The MossFormer2 part is skipped, with
+batch 2, a small one, and the mini_synth bench recipe's (conf/train_conv_tasnet.yaml); the
+released MossFormer2 on 2 s at 16 kHz, batch 1, and a small one. Each case is timed
+`--repeats` times, alternating ours and theirs, best of the repeats (others' load on the
+machine only slows a run down). The MossFormer2 part is skipped, with
 the reason printed and written, when either implementation cannot be imported.
-Writes test/bench/results/sep_models.json.
+Writes test/bench/results/sep_models.json (rows of models not timed keep their earlier run's).
 """
 import argparse
 import json
@@ -32,6 +34,8 @@ CONV_TASNET_SIZES = {
     "small": (dict(enc_kernel=16, enc_dim=128, bottleneck=64, hidden=128, kernel=3, layers=4, stacks=2), 2, 8000),
     "paper_8k_4s": (dict(enc_kernel=16, enc_dim=512, bottleneck=128, hidden=512, kernel=3, layers=8, stacks=3),
                     2, 32000),
+    "mini_synth_4s": (dict(enc_kernel=32, enc_dim=128, bottleneck=64, hidden=128, kernel=3, layers=8, stacks=2),
+                      2, 32000),
 }
 MOSSFORMER2_SIZES = {
     "small": (dict(encoder_kernel_size=16, encoder_embedding_dim=128, mossformer_sequence_dim=128,
@@ -125,6 +129,7 @@ def main():
     parser.add_argument("--steps", type=int, default=3, help="timed steps per repeat")
     parser.add_argument("--threads", type=int, default=2, help="torch CPU threads")
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--models", default="conv_tasnet,mossformer2", help="comma-separated models to time")
     parser.add_argument("--quick", action="store_true",
                         help=f"only the {'/'.join(QUICK_SIZES)} cases on a quarter of their samples, one step")
     args = parser.parse_args()
@@ -132,12 +137,13 @@ def main():
         args.steps = 1
     torch.set_num_threads(args.threads)
     device = torch.device(args.device)
-    cases = [("conv_tasnet", conv_tasnet_pair, CONV_TASNET_SIZES)]
+    models = args.models.split(",")
+    cases = [("conv_tasnet", conv_tasnet_pair, CONV_TASNET_SIZES)] if "conv_tasnet" in models else []
     skipped = {}
-    reason = mossformer2_unavailable()
+    reason = mossformer2_unavailable() if "mossformer2" in models else None
     if reason:
         skipped["mossformer2"] = reason
-    else:
+    elif "mossformer2" in models:
         cases.append(("mossformer2", mossformer2_pair, MOSSFORMER2_SIZES))
     rows = [bench_case(name, size, pair_fn, conf, batch, samples // 4 if args.quick else samples, args, device)
             for name, pair_fn, sizes in cases for size, (conf, batch, samples) in sizes.items()
@@ -150,12 +156,17 @@ def main():
               f"{r['params_theirs']:11,d} {r['step_s_ours']:8.3f} {r['step_s_theirs']:8.3f} {r['ratio']:11.2f}")
     for name, reason in skipped.items():
         print(f"skipped {name}: {reason}")
+    run = {"torch": torch.__version__, "torchaudio": torchaudio.__version__, "clearvoice": version("clearvoice"),
+           "machine": platform.machine(), "cpu_count": os.cpu_count(), "device": str(device),
+           "threads": args.threads, "repeats": args.repeats, "steps": args.steps, "quick": args.quick}
+    rows = [dict(r, run=run) for r in rows]
+    kept = []  # rows of models not timed in this run stay, each with the settings of its own run
+    if os.path.isfile(RESULTS):
+        with open(RESULTS, encoding="utf-8") as f:
+            kept = [r for r in json.load(f).get("rows", []) if r["model"] not in models and "run" in r]
     os.makedirs(os.path.dirname(RESULTS), exist_ok=True)
     with open(RESULTS, "w", encoding="utf-8") as f:
-        json.dump({"torch": torch.__version__, "torchaudio": torchaudio.__version__,
-                   "clearvoice": version("clearvoice"), "machine": platform.machine(), "cpu_count": os.cpu_count(),
-                   "device": str(device), "threads": args.threads, "repeats": args.repeats, "steps": args.steps,
-                   "quick": args.quick, "rows": rows, "skipped": skipped}, f, indent=2)
+        json.dump({"rows": kept + rows, "skipped": skipped}, f, indent=2)
     print(f"wrote {RESULTS}")
 
 

@@ -1,17 +1,17 @@
 """Dynamic mixing for separation training: every example is a fresh mixture of sources
 drawn from the whole training set, instead of the fixed pairs of its lists.
 
-Each example keeps its length n (the sampler batched it by that length). Its
-num_spks sources are drawn uniformly among the training sources at least n samples
-long (every spkN.scp entry of every mixture), from distinct speakers when the data
-dir has `utt2src_spk` (`<mix> <speaker of source 1> .. <speaker of source N>`), else
-from distinct entries. Each is cropped at a random offset to n samples and set to a
-random active level (first played faster by a factor drawn from `speed_factors`, e.g.
-[0.9, 1.0, 1.1], which shifts pitch and formants: more voices): relative levels drawn uniformly in [-max_level_db/2,
-max_level_db/2] dB (two sources: +g/2 and -g/2, g uniform in 0..max_level_db, as
-wsj0-2mix), then one common gain brings the largest peak of mixture and sources to
-`peak`. The mixture is the exact sum of the scaled sources. With probability
-1 - prob an example is left as it is.
+Each example keeps its length n (the sampler batched it by that length). Its num_spks
+sources are drawn uniformly among the training sources (every spkN.scp entry of every
+mixture) long enough for n samples, from distinct speakers when the data dir has
+`utt2src_spk` (`<mix> <speaker of source 1> .. <speaker of source N>`), else from
+distinct entries. Each is cropped at a random offset, played faster by a factor drawn
+from `speed_factors` (default [1.0]; e.g. [0.9, 1.0, 1.1] shifts pitch and formants),
+and set to a random active level: relative levels uniform in [-max_level_db/2,
+max_level_db/2] dB (two sources: +g/2 and -g/2 with g uniform in 0..max_level_db, as in
+wsj0-2mix); one common gain then brings the largest peak of mixture and sources to
+`peak`. The mixture is the exact sum of the scaled sources. With probability 1 - prob,
+or when too few long sources of other speakers exist, an example is left as it is.
 """
 import bisect
 import math
