@@ -1,7 +1,7 @@
 """Separator training-step speed: ours against the peer implementation at equal configuration.
 
     tools/venv/bin/python test/bench/bench_sep_models.py [--repeats 5] [--steps 3] [--threads 2] [--device cpu]
-    tools/venv/bin/python test/bench/bench_sep_models.py --quick --repeats 1   # a check that it runs, no numbers
+    tools/venv/bin/python test/bench/bench_sep_models.py --quick --repeats 1   # a check that it runs, nothing written
     tools/venv/bin/python test/bench/bench_sep_models.py --models conv_tasnet  # one model's cases only
 
 (a) toolkit ConvTasNet vs torchaudio.models.ConvTasNet (sigmoid masks, skip = bottleneck: the
@@ -14,7 +14,8 @@ released MossFormer2 on 2 s at 16 kHz, batch 1, and a small one. Each case is ti
 `--repeats` times, alternating ours and theirs, best of the repeats (others' load on the
 machine only slows a run down). The MossFormer2 part is skipped, with
 the reason printed and written, when either implementation cannot be imported.
-Writes test/bench/results/sep_models.json (rows of models not timed keep their earlier run's).
+Writes test/bench/results/sep_models.json (rows of models not timed keep their earlier run's;
+--quick writes nothing).
 """
 import argparse
 import json
@@ -156,9 +157,11 @@ def main():
               f"{r['params_theirs']:11,d} {r['step_s_ours']:8.3f} {r['step_s_theirs']:8.3f} {r['ratio']:11.2f}")
     for name, reason in skipped.items():
         print(f"skipped {name}: {reason}")
+    if args.quick:
+        return  # a check that it runs: its numbers are not kept
     run = {"torch": torch.__version__, "torchaudio": torchaudio.__version__, "clearvoice": version("clearvoice"),
            "machine": platform.machine(), "cpu_count": os.cpu_count(), "device": str(device),
-           "threads": args.threads, "repeats": args.repeats, "steps": args.steps, "quick": args.quick}
+           "threads": args.threads, "repeats": args.repeats, "steps": args.steps}
     rows = [dict(r, run=run) for r in rows]
     kept = []  # rows of models not timed in this run stay, each with the settings of its own run
     if os.path.isfile(RESULTS):
