@@ -2,6 +2,7 @@
 import json
 
 import soundfile
+import yaml
 
 from toolkit.data.tables import read_table
 
@@ -15,9 +16,14 @@ def test_mini_synth_sep1_ci_all_stages(recipe, monkeypatch):
         mix = read_table(data / dset / "wav.scp")
         assert set(mix) == set(read_table(data / dset / "spk1.scp")) == set(read_table(data / dset / "spk2.scp"))
     assert (data / "train_filtered" / "removed.txt").exists()
+    # dynamic mixing (conf/train_sep_ci.yaml) draws by the sources' speakers, carried from the corpus
+    speakers = read_table(data / "train_filtered" / "utt2src_spk")
+    assert set(speakers) == set(read_table(data / "train_filtered" / "wav.scp"))
+    assert all(len(set(value.split())) == 2 for value in speakers.values())
 
     exp = workdir / "exp_8000" / "sep_train_sep_ci"
     assert (exp / "valid.si_snr.ave.pth").exists() and (exp / "images" / "si_snr.png").exists()
+    assert yaml.safe_load((exp / "config.yaml").read_text())["dynamic_mixing"] == {"prob": 1.0}
     out = exp / "separate_valid.si_snr.ave" / "test"
     mixtures = read_table(data / "test" / "wav.scp")
     for spk in ("spk1", "spk2"):
