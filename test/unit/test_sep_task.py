@@ -99,10 +99,10 @@ def test_bad_configs_are_config_errors():
         SepTask.build_model(_args(loss_conf={"kind": "si_snr", "weight": 2}))
 
 
-def _with_src_spk(sep_dir, tmp_path, lines):
-    """A copy of sep_dir whose utt2src_spk has `lines` {utt: 'spk spk'}."""
+def _with_src_spk(sep_dir, tmp_path, lines, name="dm"):
+    """A copy of sep_dir (tmp_path/name) whose utt2src_spk has `lines` {utt: 'spk spk'}."""
     import shutil
-    out = tmp_path / "dm"
+    out = tmp_path / name
     shutil.copytree(sep_dir, out)
     (out / "utt2src_spk").write_text("".join(f"{u} {s}\n" for u, s in sorted(lines.items())))
     return str(out)
@@ -182,6 +182,9 @@ def test_dynamic_mixing_bad_input_is_named(sep_dir, tmp_path):
     bad = _with_src_spk(sep_dir, tmp_path, {"mix0": "A B", "mix1": "A", "mix2": "B C"})
     with pytest.raises(DataError, match=r"utt2src_spk: utterance 'mix1' lists 1 speakers, expected 2"):
         SepTask.build_dataset(_args(dynamic_mixing={"prob": 1.0}), bad, train=True)
+    short = _with_src_spk(sep_dir, tmp_path, {"mix0": "A B", "mix1": "C D"}, name="short")
+    with pytest.raises(DataError, match=r"utt2src_spk: utterance 'mix2' missing; run utils/fix_data_dir.sh"):
+        SepTask.build_dataset(_args(dynamic_mixing={"prob": 1.0}), short, train=True)
     with pytest.raises(ConfigError, match="dynamic_mixing: unknown key"):
         SepTask.build_dataset(_args(dynamic_mixing={"snr": 1.0}), sep_dir, train=True)
     with pytest.raises(ConfigError, match="dynamic_mixing: need 0 <= prob <= 1"):

@@ -5,6 +5,8 @@ codepoint order, so `sorted()` matches `LC_ALL=C sort`.
 """
 import os
 
+import numpy as np
+
 from toolkit.utils.errors import DataError
 
 
@@ -42,8 +44,6 @@ def read_table(path, allow_empty=False):
 
 def read_int_table(path, what="values", allow_empty=True):
     """{key: int64 array} of a table of integer lists (token_int, durations); DataError naming the key."""
-    import numpy as np
-
     table = {}
     for key, value in read_table(path, allow_empty=allow_empty).items():
         try:

@@ -41,13 +41,13 @@ class Task:
         return ()
 
     @classmethod
-    def build_transform(cls, args, train):
-        """Per-example transform (features on the fly, augmentation) or None."""
+    def build_transform(cls, args, data_dir, train):
+        """Per-example transform of the data dir's examples (features on the fly, augmentation) or None."""
         return None
 
     @classmethod
     def build_dataset(cls, args, data_dir, train):
-        return DataDirDataset(data_dir, cls.data_fields(args, train), cls.build_transform(args, train),
+        return DataDirDataset(data_dir, cls.data_fields(args, train), cls.build_transform(args, data_dir, train),
                               seed=args.seed)
 
     @classmethod

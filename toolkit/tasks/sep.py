@@ -12,7 +12,6 @@ sources drawn across the training set (toolkit.data.augment.dynamic_mixing).
 import os
 
 from toolkit.data.augment.dynamic_mixing import build_dynamic_mixing
-from toolkit.data.dataset import DataDirDataset
 from toolkit.data.datadir import DataDir
 from toolkit.data.sample_rates import check_sample_rates
 from toolkit.models.sep import SEPARATORS, build_separator
@@ -39,7 +38,8 @@ class SepTask(Task):
                         help="kind: si_snr|snr|sd_sdr; threshold: utterances with a loss below it (dB) are left "
                              "out of the batch mean")
         add_dict_option(group, "dynamic_mixing", default=None,
-                        help="training mixtures remixed on the fly: prob, max_level_db, peak (empty: off)")
+                        help="training mixtures remixed on the fly: prob, max_level_db, peak, speed_factors "
+                             "(empty: off)")
 
     @classmethod
     def ref_fields(cls, args):
@@ -63,15 +63,16 @@ class SepTask(Task):
         return lengths_from_file(data_dir, "utt2num_samples")
 
     @classmethod
+    def build_transform(cls, args, data_dir, train):
+        if not train:
+            return None
+        return build_dynamic_mixing(getattr(args, "dynamic_mixing", None), DataDir(data_dir), args.num_spks,
+                                    args.fs, "speech_mix", cls.ref_fields(args))
+
+    @classmethod
     def build_dataset(cls, args, data_dir, train):
-        fields = cls.data_fields(args, train)
-        check_sample_rates(data_dir, [f for f, _ in fields.values()], args.fs)
-        dynamic_mixing = getattr(args, "dynamic_mixing", None) if train else None
-        if not dynamic_mixing:
-            return super().build_dataset(args, data_dir, train)
-        transform = build_dynamic_mixing(dynamic_mixing, DataDir(data_dir), args.num_spks, args.fs,
-                                         "speech_mix", cls.ref_fields(args))
-        return DataDirDataset(data_dir, fields, transform, seed=args.seed)
+        check_sample_rates(data_dir, [f for f, _ in cls.data_fields(args, train).values()], args.fs)
+        return super().build_dataset(args, data_dir, train)
 
     @classmethod
     def build_model(cls, args):

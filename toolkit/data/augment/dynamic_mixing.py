@@ -44,16 +44,21 @@ class DynamicMixing:
         self.fs, self.mix_field, self.ref_fields = fs, mix_field, tuple(ref_fields)
         self.prob, self.max_level_db, self.peak = prob, max_level_db, peak
         lengths = data.table("utt2num_samples")
+        scps = [data.table(f"spk{i + 1}.scp") for i in range(num_spks)]
         speakers = data.table("utt2src_spk") if data.has("utt2src_spk") else None
         pool = []  # (num_samples, spec, speaker)
         for utt in data.utts:
-            spks = speakers[utt].split() if speakers is not None else None
-            if spks is not None and len(spks) != num_spks:
+            if speakers is None:
+                spks = [f"{utt}#{i}" for i in range(num_spks)]  # no speaker table: entries only differ
+            elif utt not in speakers:
+                raise DataError(f"{data.path}/utt2src_spk: utterance {utt!r} missing; "
+                                f"run utils/fix_data_dir.sh {data.path}")
+            else:
+                spks = speakers[utt].split()
+            if len(spks) != num_spks:
                 raise DataError(f"{data.path}/utt2src_spk: utterance {utt!r} lists {len(spks)} speakers, "
                                 f"expected {num_spks} (one per spkN.scp)")
-            for i in range(num_spks):
-                spec = data.table(f"spk{i + 1}.scp")[utt]
-                pool.append((int(lengths[utt]), spec, spks[i] if spks is not None else f"{utt}#{i}"))
+            pool += [(int(lengths[utt]), scp[utt], spk) for scp, spk in zip(scps, spks)]
         pool.sort()
         self.pool, self.pool_lengths = pool, [p[0] for p in pool]
         if len({p[2] for p in pool}) < num_spks:

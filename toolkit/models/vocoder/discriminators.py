@@ -12,7 +12,6 @@ from toolkit.utils.errors import ConfigError
 SLOPE = 0.1
 
 
-
 def conv_stack(convs, conv_post, x):
     """(logits [B, n], feature maps): leaky-ReLU convs, then conv_post; every output is a feature map."""
     fmaps = []
@@ -22,6 +21,7 @@ def conv_stack(convs, conv_post, x):
     x = conv_post(x)
     fmaps.append(x)
     return x.flatten(1), fmaps
+
 
 class PeriodDiscriminator(nn.Module):
     """Reshape the wave to [B, 1, samples / period, period] and run (k, 1) 2-D convs over it."""
