@@ -85,7 +85,14 @@ def test_speaker_disjoint_and_test_voices_unseen_in_training(seed, counts):
     assert not variants["train"] & (variants["dev"] | variants["test"]) and not variants["dev"] & variants["test"]
     assert {s.gender for s in speakers["test"]} == {"m", "f"}
     assert len({s.voice for s in speakers["train"]}) == len(speakers["train"])  # no two alike in accent+variant
-    assert not {v for v, _ in split_variants(seed)["train"]} & variants["test"]
+    assert not {v for v, _ in split_variants(seed, counts)["train"]} & variants["test"]
+    for split in ("dev", "test"):  # no two dev/test speakers share a voice
+        assert len(variants[split]) == counts[split] and not any(s.variant_text for s in speakers[split])
+    random_voices = speakers["train"][1::2]
+    assert all(s.variant == f"syn_{s.spk_id}" and f"name syn_{s.spk_id}" in s.variant_text for s in random_voices)
+    assert len({s.variant_text for s in random_voices}) == len(random_voices)
+    assert {s.gender for s in random_voices} == {"m", "f"}
+    assert not any(s.variant_text for s in speakers["train"][0::2])
 
 
 def test_written_splits_are_speaker_and_voice_disjoint(corpora):
@@ -130,10 +137,15 @@ def test_speech_dirs_text_audio_and_durations(corpora, name):
 
 
 def test_audio_is_exactly_the_text_spoken(corpora):
-    """The first utterance of a speaker, resynthesised from its text in a fresh process, is byte-identical."""
+    """The first utterance of a speaker, resynthesised from its text in a fresh process, is byte-identical.
+
+    tr02 has a random voice: its variant file is in the corpus's espeak-ng-data.
+    """
     root = corpora[0]
     with open(os.path.join(root, "speakers.json")) as f:
         spk = {s["spk_id"]: s for s in json.load(f)}["tr02"]
+    with open(os.path.join(root, "espeak-ng-data", "voices", "!v", spk["variant"])) as f:
+        assert f.read() == spk["variant_text"]
     text = DataDir(os.path.join(root, "data", "train")).table("text")["tr02-0001"]
     script = (
         "import sys\n"
@@ -141,7 +153,8 @@ def test_audio_is_exactly_the_text_spoken(corpora):
         "from toolkit.corpus.rng import int_seed\n"
         "from toolkit.corpus.synthesis import resample_speech, to_int16\n"
         f"audio, rate = synthesize({text!r}, voice={spk['voice']!r}, rate={spk['rate']}, pitch={spk['pitch']},"
-        f" pitch_range={spk['pitch_range']}, seed=int_seed(0, 'text', 'tr02-0001', 0))\n"
+        f" pitch_range={spk['pitch_range']}, seed=int_seed(0, 'text', 'tr02-0001', 0),"
+        f" data_path={os.path.join(root, 'espeak-ng-data')!r})\n"
         f"sys.stdout.buffer.write(to_int16(resample_speech(audio, rate, {FS})[0]).tobytes())\n")
     spoken = subprocess.run([sys.executable, "-c", script], capture_output=True, check=True).stdout
     assert spoken == _int16(os.path.join(root, "wav", "train", "tr02-0001.wav")).tobytes()

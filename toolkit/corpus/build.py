@@ -14,6 +14,7 @@ from toolkit.corpus.rng import np_rng
 from toolkit.corpus.speakers import SPLIT_PREFIX, Speaker, make_speakers
 from toolkit.corpus.synthesis import (MAX_SECONDS, MIN_SECONDS, PEAK_LIMIT, run_in_fresh_processes,
                                       synthesize_chunk, to_int16)
+from toolkit.corpus.voices import write_espeak_data
 from toolkit.data.audio_io import read_audio, write_audio
 from toolkit.data.datadir import write_data_dir
 from toolkit.utils.errors import ConfigError
@@ -149,8 +150,10 @@ class CorpusBuilder:
     def _synthesise(self, speakers):
         """Synthesise every utterance and write the ASR/TTS data dirs; return {split: ASR results}."""
         chunks = self._chunks(speakers)
-        jobs = [{"fs": self.fs, "min_words": MIN_WORDS, "max_words": MAX_WORDS, "utts": utts}
-                for _, _, utts in chunks]
+        random_variants = {s.variant: s.variant_text for spks in speakers.values() for s in spks if s.variant_text}
+        espeak_data = write_espeak_data(self.out, random_variants) if random_variants else None
+        jobs = [{"fs": self.fs, "min_words": MIN_WORDS, "max_words": MAX_WORDS, "utts": utts,
+                 "espeak_data": espeak_data} for _, _, utts in chunks]
         n_utts = sum(len(job["utts"]) for job in jobs)
         logging.info("synthesising %d utterances in %d chunks with %d jobs", n_utts, len(jobs), self.nj)
         results = self._timed("synthesis", run_in_fresh_processes, synthesize_chunk, jobs, self.nj)

@@ -4,12 +4,17 @@ Variants come from espeakng-loader's `espeak-ng-data/voices/!v`. The pools keep
 human-sounding variants only: no robot, whisper, klatt, strong-echo or novelty
 voices, one member of each family of near-copies, and none that reaches full
 scale in more than 1 in 10^4 samples (checked over all accents at the extremes
-of pitch and rate). Dev and test speakers use variants held out from training
-(one male and one female each), so test voices are unseen in training.
+of pitch and rate). Every dev and test speaker has a variant of its own, held
+out from training, so test voices are unseen in training and no two test
+speakers share a voice. Every other training speaker has a random variant
+(toolkit/corpus/voices.py) instead of one of the few fixed ones, so training
+covers a continuum of voices.
 """
+import math
 from dataclasses import asdict, dataclass
 
 from toolkit.corpus.rng import py_rng
+from toolkit.corpus.voices import random_variant
 
 ACCENTS = ("en-us", "en", "en-gb-scotland", "en-029", "en-us-nyc", "en-gb-x-rp", "en-gb-x-gbclan",
            "en-gb-x-gbcwmd")
@@ -32,6 +37,7 @@ class Speaker:
     pitch: int
     pitch_range: int
     rate: int
+    variant_text: str = ""  # the variant file of a random variant ("" for espeak-ng's own)
 
     @property
     def voice(self):
@@ -42,36 +48,52 @@ class Speaker:
         return dict(asdict(self), voice=self.voice)
 
 
-def split_variants(seed):
-    """{split: [(variant, gender), ...]}: one male and one female variant each held out for dev and test."""
+def split_variants(seed, counts):
+    """{split: [(variant, gender), ...]} alternating male and female; one variant per dev/test speaker.
+
+    counts: {split: number of speakers}; dev and test each hold out ceil(count / 2)
+    male and female variants, training gets the rest.
+    """
     rng = py_rng(seed, "variants")
     male = rng.sample([(name, "m") for name in MALE_VARIANTS], len(MALE_VARIANTS))
     female = rng.sample([(name, "f") for name in FEMALE_VARIANTS], len(FEMALE_VARIANTS))
-    train_male, train_female = male[2:], female[2:]
-    alternating = [v for pair in zip(train_male, train_female) for v in pair]
-    return {"dev": [male[0], female[0]], "test": [male[1], female[1]],
-            "train": alternating + train_male[len(train_female):]}
+    variants, start = {}, 0
+    for split in ("dev", "test"):
+        n = math.ceil(counts.get(split, 0) / 2)
+        variants[split] = [v for pair in zip(male[start:start + n], female[start:start + n]) for v in pair]
+        start += n
+    if len(female) - start < 1:
+        raise ValueError(f"{counts} leaves no female variant for training: fewer dev/test speakers")
+    train_male, train_female = male[start:], female[start:]
+    variants["train"] = [v for pair in zip(train_male, train_female) for v in pair] + train_male[len(train_female):]
+    return variants
 
 
 def make_speakers(seed, counts):
     """Seeded speakers for {split: number of speakers}; returns {split: [Speaker, ...]}.
 
-    Speaker i of a split uses the split's variants in turn (alternating male and
-    female where both remain) with a random pitch, range, rate and accent, the
-    accent differing from those of earlier speakers with the same variant.
+    Dev/test speaker i uses the split's variant i. Training speakers alternate:
+    even i uses the training variants in turn, odd i a random variant of its own
+    (female and male in turn). Each speaker has a random pitch, range, rate and
+    accent, the accent differing from those of earlier speakers with the same variant.
     """
-    variants = split_variants(seed)
+    variants = split_variants(seed, counts)
     speakers = {}
     for split, count in counts.items():
         rng, pool, accents_used = py_rng(seed, "speakers", split), variants[split], {}
         speakers[split] = []
         for i in range(count):
-            variant, gender = pool[i % len(pool)]
+            spk_id, variant_text = f"{SPLIT_PREFIX[split]}{i + 1:02d}", ""
+            if split == "train" and i % 2:
+                variant, gender = f"syn_{spk_id}", "fm"[(i // 2) % 2]
+                variant_text = random_variant(py_rng(seed, "voice", spk_id), gender, variant)
+            else:
+                variant, gender = pool[(i // 2 if split == "train" else i) % len(pool)]
             used = accents_used.setdefault(variant, set())
             accent = rng.choice([a for a in ACCENTS if a not in used] or ACCENTS)
             used.add(accent)
             speakers[split].append(Speaker(
-                spk_id=f"{SPLIT_PREFIX[split]}{i + 1:02d}", split=split, accent=accent, variant=variant,
-                gender=gender, pitch=rng.randint(*PITCH), pitch_range=rng.randint(*PITCH_RANGE),
-                rate=rng.randint(*RATE)))
+                spk_id=spk_id, split=split, accent=accent, variant=variant, gender=gender,
+                pitch=rng.randint(*PITCH), pitch_range=rng.randint(*PITCH_RANGE), rate=rng.randint(*RATE),
+                variant_text=variant_text))
     return speakers

@@ -48,8 +48,8 @@ def resample_speech(audio, orig_fs, fs):
 def synthesize_chunk(chunk):
     """Synthesise, resample and write a chunk; run in a worker process.
 
-    chunk: {"fs", "min_words", "max_words", "utts": [{"utt", "voice", "pitch",
-    "pitch_range", "rate", "text_key", "path"}, ...]}. The text of an utterance
+    chunk: {"fs", "min_words", "max_words", "espeak_data" (an espeak-ng-data dir or
+    None), "utts": [{"utt", "voice", "pitch", "pitch_range", "rate", "text_key", "path"}, ...]}. The text of an utterance
     is sentence number k of its `text_key` stream, k being the first draw whose
     audio lasts MIN_SECONDS..MAX_SECONDS. Returns one dict per utterance:
     utt, text, num_samples, draws (texts tried), peak_limited.
@@ -65,7 +65,8 @@ def synthesize_chunk(chunk):
         for draw in range(MAX_TEXT_DRAWS):
             text = make_sentence(py_rng(*u["text_key"], draw), chunk["min_words"], chunk["max_words"])
             audio, native_fs = synthesize(text, voice=u["voice"], rate=u["rate"], pitch=u["pitch"],
-                                          pitch_range=u["pitch_range"], seed=int_seed(*u["text_key"], draw))
+                                          pitch_range=u["pitch_range"], seed=int_seed(*u["text_key"], draw),
+                                          data_path=chunk["espeak_data"])
             samples, limited = resample_speech(audio, native_fs, fs)
             seconds = len(samples) / fs
             if MIN_SECONDS <= seconds <= MAX_SECONDS:

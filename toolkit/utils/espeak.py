@@ -4,6 +4,7 @@ espeak-ng keeps global state, so one process holds one engine: use separate
 processes (not threads) for parallel synthesis.
 """
 import ctypes
+import os
 import threading
 
 import numpy as np
@@ -18,21 +19,29 @@ _lock = threading.Lock()
 _engine = {}
 
 
-def _lib():
-    """Load and initialise libespeak-ng once per process; return (lib, sample_rate)."""
-    if "lib" not in _engine:
-        import espeakng_loader
+def _lib(data_path=None):
+    """Load and initialise libespeak-ng once per process; return (lib, sample_rate).
 
+    data_path: an espeak-ng-data dir; None means the one already in use, else the
+    one espeakng-loader ships.
+    """
+    import espeakng_loader
+
+    data_path = data_path or _engine.get("data_path") or espeakng_loader.get_data_path()
+    if "lib" in _engine and _engine["data_path"] != data_path:
+        raise RuntimeError(f"espeak-ng was initialised with data path {_engine['data_path']}; one process "
+                           f"holds one engine, so synthesise from {data_path} in another process")
+    if "lib" not in _engine:
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.restype = ctypes.c_int
-        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, espeakng_loader.get_data_path().encode(), 0)
+        rate = lib.espeak_Initialize(_AUDIO_OUTPUT_SYNCHRONOUS, 0, data_path.encode(), 0)
         if rate <= 0:
-            raise RuntimeError(f"espeak-ng failed to initialise (data path {espeakng_loader.get_data_path()})")
+            raise RuntimeError(f"espeak-ng failed to initialise (data path {data_path})")
         lib.espeak_TextToPhonemes.restype = ctypes.c_char_p
         lib.espeak_TextToPhonemes.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
         lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
                                      ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
-        _engine.update(lib=lib, rate=rate, chunks=[])
+        _engine.update(lib=lib, rate=rate, chunks=[], data_path=data_path)
 
         def collect(wav, numsamples, events):
             if numsamples > 0:
@@ -45,13 +54,20 @@ def _lib():
 
 
 def _set_voice(lib, voice):
+    variant = voice.partition("+")[2]
+    if variant and not os.path.isfile(os.path.join(_engine["data_path"], "voices", "!v", variant)):
+        # espeak-ng would silently speak without the variant
+        raise ValueError(f"espeak-ng has no variant {variant!r} (voice {voice!r}) in "
+                         f"{_engine['data_path']}/voices/!v")
     if lib.espeak_SetVoiceByName(voice.encode()) != 0:
         raise ValueError(f"espeak-ng has no voice {voice!r}; use a language code such as 'en-us', "
                          f"optionally with a variant: 'en-us+f3'")
 
 
-def synthesize(text, voice="en-us", rate=175, pitch=50, pitch_range=50, wordgap=0, seed=0):
+def synthesize(text, voice="en-us", rate=175, pitch=50, pitch_range=50, wordgap=0, seed=0, data_path=None):
     """Speak `text`; return (int16 samples, sample rate). rate in words/min, pitch/range 0..100.
+
+    data_path: espeak-ng-data dir to use (e.g. one with extra variants); fixed per process.
 
     The engine keeps state across calls (its pitch flutter runs on), so the samples
     depend on what this process synthesised before. For reproducible audio,
@@ -59,7 +75,7 @@ def synthesize(text, voice="en-us", rate=175, pitch=50, pitch_range=50, wordgap=
     multiprocessing pool with maxtasksperchild=1 whose parent never synthesises).
     """
     with _lock:
-        lib, sample_rate = _lib()
+        lib, sample_rate = _lib(data_path)
         _set_voice(lib, voice)
         for name, value in (("rate", rate), ("pitch", pitch), ("range", pitch_range), ("wordgap", wordgap)):
             lib.espeak_SetParameter(_PARAM[name], int(value), 0)

@@ -1,0 +1,58 @@
+"""Random espeak-ng voice variants and the espeak-ng data dir that holds them.
+
+espeak-ng's own variants (voices/!v) are a few dozen fixed voices. A random
+variant draws the things that make a voice a voice from ranges that span the
+human-sounding ones: the pitch base and top (Hz), a vocal-tract length factor
+that scales every formant's frequency (each jittered on its own), formant
+heights and widths, voicing, consonant strength, flutter, roughness and
+sometimes breath. Values are espeak-ng's variant-file units (percent of the
+default voice unless noted).
+"""
+import os
+import shutil
+
+PITCH_BASE = {"m": (60, 115), "f": (115, 215)}    # Hz
+PITCH_SPAN = {"m": (25, 100), "f": (20, 150)}     # top - base, Hz
+TRACT = {"m": (0.70, 1.05), "f": (0.95, 1.30)}    # formant frequency factor
+FORMANT_JITTER = (0.85, 1.15)
+FORMANT_FREQ = (50, 160)
+FORMANT_HEIGHT = (40, 150)
+FORMANT_WIDTH = (40, 160)
+VOICING = (30, 160)
+CONSONANTS = (50, 130)
+BREATH_PROB = 0.25
+
+
+def random_variant(rng, gender, name):
+    """Text of an espeak-ng variant file for a random voice of `gender` ('m' or 'f'); rng: random.Random."""
+    base = rng.randint(*PITCH_BASE[gender])
+    tract = rng.uniform(*TRACT[gender])
+    lines = ["language variant", f"name {name}", f"gender {'male' if gender == 'm' else 'female'}",
+             f"pitch {base} {base + rng.randint(*PITCH_SPAN[gender])}"]
+    for k in range(9):
+        freq = min(max(round(100 * tract * rng.uniform(*FORMANT_JITTER)), FORMANT_FREQ[0]), FORMANT_FREQ[1])
+        lines.append(f"formant {k} {freq} {rng.randint(*FORMANT_HEIGHT)} {rng.randint(*FORMANT_WIDTH)}")
+    lines += [f"voicing {rng.randint(*VOICING)}",
+              f"consonants {rng.randint(*CONSONANTS)} {rng.randint(*CONSONANTS)}",
+              f"flutter {rng.randint(0, 15)}", f"roughness {rng.randint(0, 4)}"]
+    if rng.random() < BREATH_PROB:
+        lines.append("breath " + " ".join(str(rng.randint(0, 4)) for _ in range(8)))
+    return "\n".join(lines) + "\n"
+
+
+def write_espeak_data(out_dir, variants):
+    """Copy espeak-ng's data to out_dir/espeak-ng-data with extra variants {name: text}; return its path.
+
+    Pass the path to toolkit.utils.espeak.synthesize(data_path=...) and use a
+    voice such as 'en-us+<name>'.
+    """
+    import espeakng_loader
+
+    data = os.path.join(out_dir, "espeak-ng-data")
+    if os.path.isdir(data):
+        shutil.rmtree(data)
+    shutil.copytree(espeakng_loader.get_data_path(), data)
+    for name, text in variants.items():
+        with open(os.path.join(data, "voices", "!v", name), "w") as f:
+            f.write(text)
+    return data
