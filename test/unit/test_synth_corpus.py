@@ -14,7 +14,7 @@ from toolkit.corpus.mixtures import active_level_db
 from toolkit.corpus.speakers import make_speakers, split_variants
 from toolkit.data.datadir import DataDir, utt_files
 from toolkit.data.tables import utt2spk_to_spk2utt
-from toolkit.utils.espeak import synthesize
+from toolkit.utils.espeak import synthesize, variant_path
 
 FS = 8000
 SPEECH_SETS = ("train", "dev", "test", "tts_train", "tts_dev", "tts_test")
@@ -52,7 +52,8 @@ def _int16(path):
 def test_same_seed_same_bytes_whatever_nj(corpora):
     one, three = corpora
     files = _files(one)
-    assert files == _files(three) and len(files) > 100
+    assert files == _files(three) and sum(name.endswith(".wav") for name in files) > 50
+    assert "espeak-ng-data/voices/!v/syn_tr02" in files
     for name in files:
         if name == "corpus_report.json":  # holds timings
             continue
@@ -76,7 +77,8 @@ def test_report(corpora):
 
 
 @pytest.mark.parametrize("seed", range(5))
-@pytest.mark.parametrize("counts", [{"train": 10, "dev": 2, "test": 2}, {"train": 40, "dev": 4, "test": 4}])
+@pytest.mark.parametrize("counts", [{"train": 3, "dev": 2, "test": 2}, {"train": 10, "dev": 2, "test": 2},
+                                    {"train": 5, "dev": 3, "test": 3}, {"train": 40, "dev": 4, "test": 4}])
 def test_speaker_disjoint_and_test_voices_unseen_in_training(seed, counts):
     speakers = make_speakers(seed, counts)
     ids = {split: {s.spk_id for s in spks} for split, spks in speakers.items()}
@@ -91,8 +93,13 @@ def test_speaker_disjoint_and_test_voices_unseen_in_training(seed, counts):
     random_voices = speakers["train"][1::2]
     assert all(s.variant == f"syn_{s.spk_id}" and f"name syn_{s.spk_id}" in s.variant_text for s in random_voices)
     assert len({s.variant_text for s in random_voices}) == len(random_voices)
-    assert {s.gender for s in random_voices} == {"m", "f"}
+    assert [s.gender for s in random_voices] == ["f", "m"] * (len(random_voices) // 2) + ["f"] * (len(random_voices) % 2)
     assert not any(s.variant_text for s in speakers["train"][0::2])
+
+
+def test_too_many_dev_test_speakers_for_the_variants_is_a_clear_error():
+    with pytest.raises(ValueError, match="no female variant for training"):
+        make_speakers(0, {"train": 4, "dev": 10, "test": 10})
 
 
 def test_written_splits_are_speaker_and_voice_disjoint(corpora):
@@ -144,7 +151,7 @@ def test_audio_is_exactly_the_text_spoken(corpora):
     root = corpora[0]
     with open(os.path.join(root, "speakers.json")) as f:
         spk = {s["spk_id"]: s for s in json.load(f)}["tr02"]
-    with open(os.path.join(root, "espeak-ng-data", "voices", "!v", spk["variant"])) as f:
+    with open(variant_path(os.path.join(root, "espeak-ng-data"), spk["variant"])) as f:
         assert f.read() == spk["variant_text"]
     text = DataDir(os.path.join(root, "data", "train")).table("text")["tr02-0001"]
     script = (

@@ -14,8 +14,8 @@ Output (paths in wav.scp are absolute; wav files are 16-bit PCM at --fs):
       Text: lowercase words, no punctuation, numbers in words, exactly what was spoken.
       Speaker ids tr01.., dv01.., ts01..; utterance ids <spk>-NNNN. Splits are
       speaker-disjoint; every dev/test speaker has an espeak-ng variant of its own
-      that never occurs in training; every other training speaker has a random
-      variant (toolkit/corpus/voices.py).
+      that never occurs in training; every second training speaker (tr02, tr04, ...)
+      has a random variant (toolkit/corpus/voices.py).
       Utterances last 1..8 s (a text whose audio does not is redrawn; see report).
   DIR/data/sep_{train,dev,test}   two-speaker mixtures (wsj0-2mix style, 'min' mode;
       see toolkit/corpus/mixtures.py): wav.scp (mixtures), spk1.scp spk2.scp
@@ -26,7 +26,8 @@ Output (paths in wav.scp are absolute; wav files are 16-bit PCM at --fs):
       utt2num_samples utt2category.
   DIR/wav/<set>/...   the audio;  DIR/speakers.json   voice, pitch, range, rate per speaker
       (and the variant file of a random voice).
-  DIR/espeak-ng-data   espeak-ng's data plus the random variants (voices/!v/syn_*).
+  DIR/espeak-ng-data   espeak-ng's data plus the random variants (voices/!v/syn_*);
+      written with the ASR speakers (tasks asr, sep, noise).
   DIR/corpus_report.json   counts, hours, speakers and voices per set, redrawn texts,
       timings; written last, so its presence marks a finished corpus. A rerun into
       DIR replaces the sets of its tasks; speakers.json and the report describe it.

@@ -18,6 +18,7 @@ from toolkit.corpus.voices import write_espeak_data
 from toolkit.data.audio_io import read_audio, write_audio
 from toolkit.data.datadir import write_data_dir
 from toolkit.utils.errors import ConfigError
+from toolkit.utils.espeak import MAX_DATA_PATH
 
 SPLITS = ("train", "dev", "test")
 TASKS = ("asr", "sep", "tts", "noise")
@@ -68,6 +69,9 @@ class CorpusBuilder:
             raise ConfigError(f"unknown task(s) {', '.join(unknown)} in --tasks; choose from {', '.join(TASKS)}")
         if any(c.isspace() for c in os.path.abspath(out_dir)):
             raise ConfigError(f"--out_dir {out_dir!r} contains whitespace, which wav.scp cannot hold")
+        if len(os.fsencode(os.path.join(os.path.abspath(out_dir), "espeak-ng-data"))) > MAX_DATA_PATH:
+            raise ConfigError(f"--out_dir {out_dir!r} is too long: espeak-ng reads its voices from "
+                              f"<out_dir>/espeak-ng-data, at most {MAX_DATA_PATH} bytes; use a shorter path")
         self.out = os.path.abspath(out_dir)
         self.size, self.fs, self.seed, self.nj = SIZES[size], fs, seed, nj
         if not tasks:

@@ -6,9 +6,9 @@ voices, one member of each family of near-copies, and none that reaches full
 scale in more than 1 in 10^4 samples (checked over all accents at the extremes
 of pitch and rate). Every dev and test speaker has a variant of its own, held
 out from training, so test voices are unseen in training and no two test
-speakers share a voice. Every other training speaker has a random variant
-(toolkit/corpus/voices.py) instead of one of the few fixed ones, so training
-covers a continuum of voices.
+speakers share a voice. Every second training speaker (tr02, tr04, ...) has a
+random variant (toolkit/corpus/voices.py) instead of one of the few fixed ones,
+so training covers a continuum of voices.
 """
 import math
 from dataclasses import asdict, dataclass
@@ -63,7 +63,7 @@ def split_variants(seed, counts):
         variants[split] = [v for pair in zip(male[start:start + n], female[start:start + n]) for v in pair]
         start += n
     if len(female) - start < 1:
-        raise ValueError(f"{counts} leaves no female variant for training: fewer dev/test speakers")
+        raise ValueError(f"{counts} leaves no female variant for training: use fewer dev/test speakers")
     train_male, train_female = male[start:], female[start:]
     variants["train"] = [v for pair in zip(train_male, train_female) for v in pair] + train_male[len(train_female):]
     return variants
@@ -73,8 +73,8 @@ def make_speakers(seed, counts):
     """Seeded speakers for {split: number of speakers}; returns {split: [Speaker, ...]}.
 
     Dev/test speaker i uses the split's variant i. Training speakers alternate:
-    even i uses the training variants in turn, odd i a random variant of its own
-    (female and male in turn). Each speaker has a random pitch, range, rate and
+    tr01, tr03, ... use the training variants in turn; tr02, tr04, ... each a
+    random variant of its own (female and male in turn). Each speaker has a random pitch, range, rate and
     accent, the accent differing from those of earlier speakers with the same variant.
     """
     variants = split_variants(seed, counts)

@@ -64,9 +64,9 @@ def synthesize_chunk(chunk):
         tried = []
         for draw in range(MAX_TEXT_DRAWS):
             text = make_sentence(py_rng(*u["text_key"], draw), chunk["min_words"], chunk["max_words"])
-            audio, native_fs = synthesize(text, voice=u["voice"], rate=u["rate"], pitch=u["pitch"],
-                                          pitch_range=u["pitch_range"], seed=int_seed(*u["text_key"], draw),
-                                          data_path=chunk["espeak_data"])
+            audio, native_fs = synthesize(
+                text, voice=u["voice"], rate=u["rate"], pitch=u["pitch"], pitch_range=u["pitch_range"],
+                seed=int_seed(*u["text_key"], draw), data_path=chunk["espeak_data"])
             samples, limited = resample_speech(audio, native_fs, fs)
             seconds = len(samples) / fs
             if MIN_SECONDS <= seconds <= MAX_SECONDS:

@@ -1,7 +1,9 @@
 """Offline espeak-ng through the library shipped by `espeakng-loader` (ctypes).
 
 espeak-ng keeps global state, so one process holds one engine: use separate
-processes (not threads) for parallel synthesis.
+processes (not threads) for parallel synthesis. The engine's data dir is fixed
+by the process's first call (espeakng-loader's, or a `data_path` such as a
+corpus's copy with extra voice variants); asking for another one later is an error.
 """
 import ctypes
 import os
@@ -15,8 +17,14 @@ _PHONEMES_IPA = 0x02
 _PARAM = {"rate": 1, "volume": 2, "pitch": 3, "range": 4, "wordgap": 7}
 _CALLBACK = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
 
+MAX_DATA_PATH = 159  # espeak-ng 1.52 keeps the data path in 160 bytes and cuts a longer one silently
 _lock = threading.Lock()
 _engine = {}
+
+
+def variant_path(data_path, variant):
+    """The file of voice variant `variant` in the espeak-ng-data dir `data_path`."""
+    return os.path.join(data_path, "voices", "!v", variant)
 
 
 def _lib(data_path=None):
@@ -27,7 +35,10 @@ def _lib(data_path=None):
     """
     import espeakng_loader
 
-    data_path = data_path or _engine.get("data_path") or espeakng_loader.get_data_path()
+    data_path = os.path.realpath(data_path or _engine.get("data_path") or espeakng_loader.get_data_path())
+    if len(os.fsencode(data_path)) > MAX_DATA_PATH:
+        raise ValueError(f"espeak-ng data path {data_path} is longer than {MAX_DATA_PATH} bytes, which espeak-ng "
+                         f"would cut short; use a shorter output directory")
     if "lib" in _engine and _engine["data_path"] != data_path:
         raise RuntimeError(f"espeak-ng was initialised with data path {_engine['data_path']}; one process "
                            f"holds one engine, so synthesise from {data_path} in another process")
@@ -55,8 +66,8 @@ def _lib(data_path=None):
 
 def _set_voice(lib, voice):
     variant = voice.partition("+")[2]
-    if variant and not os.path.isfile(os.path.join(_engine["data_path"], "voices", "!v", variant)):
-        # espeak-ng would silently speak without the variant
+    if variant and not os.path.isfile(variant_path(_engine["data_path"], variant)):
+        # espeak-ng would silently speak without the variant (numeric shorthands like 'en+3' are refused too)
         raise ValueError(f"espeak-ng has no variant {variant!r} (voice {voice!r}) in "
                          f"{_engine['data_path']}/voices/!v")
     if lib.espeak_SetVoiceByName(voice.encode()) != 0:
@@ -67,7 +78,8 @@ def _set_voice(lib, voice):
 def synthesize(text, voice="en-us", rate=175, pitch=50, pitch_range=50, wordgap=0, seed=0, data_path=None):
     """Speak `text`; return (int16 samples, sample rate). rate in words/min, pitch/range 0..100.
 
-    data_path: espeak-ng-data dir to use (e.g. one with extra variants); fixed per process.
+    data_path: espeak-ng-data dir to use (e.g. one with extra variants); the first
+    call of a process fixes it (None: the one in use, else espeakng-loader's).
 
     The engine keeps state across calls (its pitch flutter runs on), so the samples
     depend on what this process synthesised before. For reproducible audio,

@@ -11,8 +11,10 @@ data_dir=data    # where the data dirs go
 . utils/parse_options.sh
 
 out=${corpus_dir}/mini_synth_${corpus_size}_${fs}
-# a corpus without espeak-ng-data predates random training voices: rebuild it
-if [ ! -d ${out}/espeak-ng-data ] || [ ! -f ${out}/corpus_report.json ]; then
+# (re)build unless finished with the separation sets; a corpus without espeak-ng-data predates
+# random training voices
+if [ ! -f ${out}/data/sep_train/utt2src_spk ] || [ ! -d ${out}/espeak-ng-data ] \
+        || [ ! -f ${out}/corpus_report.json ]; then
     python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
         --seed ${seed} --nj ${nj} --tasks sep
 fi
