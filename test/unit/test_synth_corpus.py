@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 
 from toolkit.bin.synth_corpus import main
+from toolkit.corpus.build import finished_report
 from toolkit.corpus.mixtures import active_level_db
 from toolkit.corpus.speakers import make_speakers, split_variants
 from toolkit.data.datadir import DataDir, utt_files
@@ -61,6 +62,26 @@ def test_same_seed_same_bytes_whatever_nj(corpora):
             assert a.read().replace(one.encode(), b"DIR") == b.read().replace(three.encode(), b"DIR"), name
 
 
+def test_reuse_keeps_a_finished_corpus_of_the_same_settings_only(corpora, tmp_path):
+    report = os.path.join(corpora[0], "corpus_report.json")
+    before = os.stat(report).st_mtime_ns
+    main(["--out_dir", corpora[0], "--size", "tiny", "--fs", str(FS), "--seed", "0", "--tasks", "sep,tts",
+          "--reuse"])
+    assert os.stat(report).st_mtime_ns == before  # not rebuilt
+    assert finished_report(corpora[0], "tiny", FS, 0, ["asr", "noise"]) is not None
+    assert finished_report(corpora[0], "tiny", FS, 1, ["asr"]) is None
+    assert finished_report(corpora[0], "ci", FS, 0, ["asr"]) is None
+    assert finished_report(str(tmp_path), "tiny", FS, 0, ["asr"]) is None
+    with open(report) as f:
+        older = json.load(f)
+    older["settings"].pop("version")  # a corpus from before VERSION
+    (tmp_path / "corpus_report.json").write_text(json.dumps(older))
+    assert finished_report(str(tmp_path), "tiny", FS, 0, ["asr"]) is None
+    one_task = _build(tmp_path / "tts_only", nj=1, tasks="tts")
+    assert finished_report(one_task, "tiny", FS, 0, ["tts"]) is not None
+    assert finished_report(one_task, "tiny", FS, 0, ["asr"]) is None
+
+
 def test_another_seed_gives_other_speakers_and_texts(corpora, tmp_path):
     other = _build(tmp_path / "seed1", nj=2, seed=1, tasks="asr")
     assert sorted(os.listdir(os.path.join(other, "data"))) == ["dev", "test", "train"]
@@ -93,7 +114,7 @@ def test_speaker_disjoint_and_test_voices_unseen_in_training(seed, counts):
     random_voices = speakers["train"][1::2]
     assert all(s.variant == f"syn_{s.spk_id}" and f"name syn_{s.spk_id}" in s.variant_text for s in random_voices)
     assert len({s.variant_text for s in random_voices}) == len(random_voices)
-    assert [s.gender for s in random_voices] == ["f", "m"] * (len(random_voices) // 2) + ["f"] * (len(random_voices) % 2)
+    assert [s.gender for s in random_voices] == ["fm"[j % 2] for j in range(len(random_voices))]
     assert not any(s.variant_text for s in speakers["train"][0::2])
 
 

@@ -34,10 +34,10 @@ def test_random_variant_is_seeded_and_within_ranges(gender):
                    for f in formants)
         assert _within(fields["voicing"][0], voices.VOICING)
         assert len(fields["consonants"]) == 2 and all(_within(c, voices.CONSONANTS) for c in fields["consonants"])
-        assert _within(fields["flutter"][0], (0, 15)) and _within(fields["roughness"][0], (0, 4))
+        assert _within(fields["flutter"][0], voices.FLUTTER) and _within(fields["roughness"][0], voices.ROUGHNESS)
         if "breath" in fields:
             breaths += 1
-            assert len(fields["breath"]) == 8 and all(_within(b, (0, 4)) for b in fields["breath"])
+            assert len(fields["breath"]) == 8 and all(_within(b, voices.BREATH) for b in fields["breath"])
     assert 0 < breaths < 50
     # the vocal-tract factor separates the genders on average
     mean_freq = {g: sum(int(f[2]) for seed in range(50)

@@ -1,7 +1,7 @@
 """Synthesise the offline mini_synth corpus with espeak-ng.
 
     python -m toolkit.bin.synth_corpus --out_dir DIR [--size tiny|ci|bench] [--fs 16000|8000]
-        [--seed 0] [--nj 2] [--tasks asr,sep,tts,noise]
+        [--seed 0] [--nj 2] [--tasks asr,sep,tts,noise] [--reuse]
 
 Everything follows from --seed: the same seed gives byte-identical wav files and
 tables whatever --nj is (only corpus_report.json, which holds timings, differs).
@@ -31,11 +31,13 @@ Output (paths in wav.scp are absolute; wav files are 16-bit PCM at --fs):
   DIR/corpus_report.json   counts, hours, speakers and voices per set, redrawn texts,
       timings; written last, so its presence marks a finished corpus. A rerun into
       DIR replaces the sets of its tasks; speakers.json and the report describe it.
+      With --reuse, a finished corpus of the same size, fs, seed and corpus version
+      (toolkit/corpus/build.py VERSION) with the requested tasks is kept as it is.
 """
 import argparse
 import logging
 
-from toolkit.corpus.build import SIZES, TASKS, CorpusBuilder, format_summary
+from toolkit.corpus.build import SIZES, TASKS, CorpusBuilder, finished_report, format_summary
 from toolkit.utils.errors import cli_main
 from toolkit.utils.logging_setup import setup_logging
 
@@ -48,6 +50,8 @@ def get_parser():
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--nj", type=int, default=2, help="parallel processes (does not change the output)")
     parser.add_argument("--tasks", default=",".join(TASKS), help=f"comma-separated subset of {','.join(TASKS)}")
+    parser.add_argument("--reuse", action="store_true",
+                        help="keep DIR when it already holds a finished corpus of these settings and tasks")
     parser.add_argument("--verbose", action="store_true")
     return parser
 
@@ -57,8 +61,12 @@ def main(argv=None):
     args = get_parser().parse_args(argv)
     setup_logging(args.verbose)
     tasks = [t for t in args.tasks.split(",") if t]
-    report = CorpusBuilder(args.out_dir, args.size, args.fs, args.seed, args.nj, tasks).build()
-    logging.info("wrote %s/corpus_report.json", args.out_dir)
+    report = finished_report(args.out_dir, args.size, args.fs, args.seed, tasks) if args.reuse else None
+    if report is not None:
+        logging.info("%s holds a finished corpus of these settings: reusing it", args.out_dir)
+    else:
+        report = CorpusBuilder(args.out_dir, args.size, args.fs, args.seed, args.nj, tasks).build()
+        logging.info("wrote %s/corpus_report.json", args.out_dir)
     print(format_summary(report))
 
 

@@ -20,6 +20,7 @@ from toolkit.data.datadir import write_data_dir
 from toolkit.utils.errors import ConfigError
 from toolkit.utils.espeak import MAX_DATA_PATH
 
+VERSION = 2          # 2: random training voices, one held-out variant per dev/test speaker
 SPLITS = ("train", "dev", "test")
 TASKS = ("asr", "sep", "tts", "noise")
 MIN_WORDS, MAX_WORDS = 3, 18
@@ -79,7 +80,8 @@ class CorpusBuilder:
         self.tasks = [t for t in TASKS if t in tasks or (t == "asr" and {"sep", "noise"} & set(tasks))]
         if "asr" in self.tasks and "asr" not in tasks:
             logging.info("tasks sep and noise are made from the ASR utterances: making asr too")
-        self.report = {"settings": {"size": size, "fs": fs, "seed": seed, "nj": nj, "tasks": self.tasks},
+        self.report = {"settings": {"size": size, "fs": fs, "seed": seed, "nj": nj, "tasks": self.tasks,
+                                    "version": VERSION},
                        "sets": {}, "seconds": {}}
 
     def _wav(self, set_name, name):
@@ -254,6 +256,18 @@ class CorpusBuilder:
                     break
             talkers.append(utterances)
         return talkers
+
+
+def finished_report(out_dir, size, fs, seed, tasks):
+    """The report of a finished corpus in out_dir of this VERSION, size, fs and seed with `tasks`, else None."""
+    path = os.path.join(out_dir, "corpus_report.json")
+    if not os.path.isfile(path):
+        return None
+    with open(path) as f:
+        report = json.load(f)
+    settings = report["settings"]
+    same = (settings.get("version"), settings["size"], settings["fs"], settings["seed"]) == (VERSION, size, fs, seed)
+    return report if same and set(tasks) <= set(settings["tasks"]) else None
 
 
 def format_summary(report):

@@ -74,8 +74,9 @@ def make_speakers(seed, counts):
 
     Dev/test speaker i uses the split's variant i. Training speakers alternate:
     tr01, tr03, ... use the training variants in turn; tr02, tr04, ... each a
-    random variant of its own (female and male in turn). Each speaker has a random pitch, range, rate and
-    accent, the accent differing from those of earlier speakers with the same variant.
+    random variant of its own (female and male in turn). Each speaker has a random
+    pitch, range, rate and accent, the accent differing from those of earlier
+    speakers with the same variant.
     """
     variants = split_variants(seed, counts)
     speakers = {}

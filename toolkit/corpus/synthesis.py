@@ -49,8 +49,8 @@ def synthesize_chunk(chunk):
     """Synthesise, resample and write a chunk; run in a worker process.
 
     chunk: {"fs", "min_words", "max_words", "espeak_data" (an espeak-ng-data dir or
-    None), "utts": [{"utt", "voice", "pitch", "pitch_range", "rate", "text_key", "path"}, ...]}. The text of an utterance
-    is sentence number k of its `text_key` stream, k being the first draw whose
+    None), "utts": [{"utt", "voice", "pitch", "pitch_range", "rate", "text_key",
+    "path"}, ...]}. The text of an utterance is sentence number k of its `text_key` stream, k being the first draw whose
     audio lasts MIN_SECONDS..MAX_SECONDS. Returns one dict per utterance:
     utt, text, num_samples, draws (texts tried), peak_limited.
     """

@@ -26,6 +26,9 @@ FORMANT_HEIGHT = (40, 150)
 FORMANT_WIDTH = (40, 160)
 VOICING = (30, 160)
 CONSONANTS = (50, 130)
+FLUTTER = (0, 15)
+ROUGHNESS = (0, 4)
+BREATH = (0, 4)                                   # each of the 8 breath values, when there is breath
 BREATH_PROB = 0.25
 
 
@@ -40,9 +43,9 @@ def random_variant(rng, gender, name):
         lines.append(f"formant {k} {freq} {rng.randint(*FORMANT_HEIGHT)} {rng.randint(*FORMANT_WIDTH)}")
     lines += [f"voicing {rng.randint(*VOICING)}",
               f"consonants {rng.randint(*CONSONANTS)} {rng.randint(*CONSONANTS)}",
-              f"flutter {rng.randint(0, 15)}", f"roughness {rng.randint(0, 4)}"]
+              f"flutter {rng.randint(*FLUTTER)}", f"roughness {rng.randint(*ROUGHNESS)}"]
     if rng.random() < BREATH_PROB:
-        lines.append("breath " + " ".join(str(rng.randint(0, 4)) for _ in range(8)))
+        lines.append("breath " + " ".join(str(rng.randint(*BREATH)) for _ in range(8)))
     return "\n".join(lines) + "\n"
 
 

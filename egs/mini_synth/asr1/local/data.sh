@@ -10,11 +10,8 @@ corpus_dir=downloads
 . utils/parse_options.sh
 
 out=${corpus_dir}/mini_synth_${corpus_size}_${fs}
-# a corpus without espeak-ng-data predates random training voices: rebuild it
-if [ ! -d ${out}/espeak-ng-data ] || [ ! -f ${out}/corpus_report.json ]; then
-    python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
-        --seed ${seed} --nj ${nj} --tasks asr
-fi
+python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
+    --seed ${seed} --nj ${nj} --tasks asr --reuse
 for dset in train dev test; do
     rm -rf data/${dset}
     utils/copy_data_dir.sh ${out}/data/${dset} data/${dset}

@@ -11,13 +11,8 @@ data_dir=data    # where the data dirs go
 . utils/parse_options.sh
 
 out=${corpus_dir}/mini_synth_${corpus_size}_${fs}
-# (re)build unless finished with the separation sets; a corpus without espeak-ng-data predates
-# random training voices
-if [ ! -f ${out}/data/sep_train/utt2src_spk ] || [ ! -d ${out}/espeak-ng-data ] \
-        || [ ! -f ${out}/corpus_report.json ]; then
-    python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
-        --seed ${seed} --nj ${nj} --tasks sep
-fi
+python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
+    --seed ${seed} --nj ${nj} --tasks sep --reuse
 for dset in train dev test; do
     rm -rf ${data_dir}/${dset}
     utils/copy_data_dir.sh ${out}/data/sep_${dset} ${data_dir}/${dset}

@@ -10,10 +10,8 @@ corpus_dir=downloads
 . utils/parse_options.sh
 
 out=${corpus_dir}/mini_synth_${corpus_size}_${fs}
-if [ ! -f ${out}/data/tts_train/wav.scp ] || [ ! -f ${out}/corpus_report.json ]; then
-    python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
-        --seed ${seed} --nj ${nj} --tasks tts
-fi
+python -m toolkit.bin.synth_corpus --out_dir ${out} --size ${corpus_size} --fs ${fs} \
+    --seed ${seed} --nj ${nj} --tasks tts --reuse
 for dset in train dev test; do
     rm -rf data/${dset}
     utils/copy_data_dir.sh ${out}/data/tts_${dset} data/${dset}
