@@ -35,6 +35,10 @@ def test_mini_synth_sep1_ci_all_stages(recipe, monkeypatch):
     score = json.loads((out / "score.json").read_text())
     assert score["num_utts"] == len(mixtures)
     assert all(isinstance(score[k], float) for k in ("si_snr", "si_snri", "sdr", "sdri"))
+    test_pairs = {" ".join(sorted(v.split())) for v in read_table(data / "test" / "utt2src_spk").values()}
+    by_pair = (out / "by_pair.tsv").read_text().splitlines()[1:]  # stage 7 passes the test set's utt2src_spk
+    assert {row.split("\t")[0].replace("+", " ") for row in by_pair} == test_pairs
+    assert sum(int(row.split("\t")[1]) for row in by_pair) == len(mixtures)
     assert "| test valid.si_snr.ave |" in (exp / "RESULTS.md").read_text()
     assert "Stage 8" in proc.stdout
 

@@ -161,6 +161,33 @@ def test_cli_end_to_end(corpus):
     assert table.rstrip().endswith("| - | - | 2 |")
 
 
+def test_by_pair_groups_utterances_by_source_speakers(corpus, capsys):
+    root, scps, _ = corpus
+    speakers = root / "utt2src_spk"
+    speakers.write_text("utt0 spkB spkA\nutt1 spkA spkB\n")
+    cli(scps, root / "same", "--utt2src_spk", str(speakers))
+    rows = [row.split("\t") for row in (root / "same" / "by_pair.tsv").read_text().splitlines()]
+    assert rows[0] == ["speakers", "num_utts", "si_snr", "si_snri", "sdr", "sdri", "sir", "sar"]
+    score = json.loads((root / "same" / "score.json").read_text())
+    assert rows[1][:2] == ["spkA+spkB", "2"] and len(rows) == 2  # source order does not split a pair
+    assert float(rows[1][3]) == pytest.approx(score["si_snri"], abs=1e-4)
+
+    speakers.write_text("utt0 spkA spkB\nutt1 spkC spkA\n")
+    cli(scps, root / "pairs", "--utt2src_spk", str(speakers))
+    per_utt = {row.split("\t")[0]: row.split("\t") for row in (root / "pairs" / "per_utt.tsv").read_text().splitlines()}
+    rows = [row.split("\t") for row in (root / "pairs" / "by_pair.tsv").read_text().splitlines()[1:]]
+    expected = sorted([("spkA+spkB", per_utt["utt0"]), ("spkA+spkC", per_utt["utt1"])], key=lambda p: float(p[1][2]))
+    assert [row[0] for row in rows] == [pair for pair, _ in expected]  # lowest SI-SNRi first
+    for row, (_, utt_row) in zip(rows, expected):
+        assert row[1] == "1" and row[2:] == utt_row[1:7]
+
+    speakers.write_text("utt0 spkA spkB\n")
+    with pytest.raises(SystemExit):
+        cli(scps, root / "missing", "--utt2src_spk", str(speakers))
+    err = capsys.readouterr().err
+    assert f"{speakers} lacks 1 scored utterance(s), e.g. utt1" in err and "fix_data_dir.sh" in err
+
+
 def test_pesq_and_stoi(corpus):
     pesq = pytest.importorskip("pesq")
     pystoi = pytest.importorskip("pystoi")

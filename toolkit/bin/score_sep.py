@@ -24,6 +24,9 @@ si_snr, si_snri, sdr, sdri, sir, sar, with --pesq/--stoi pesq, stoi; num_utts,
 num_sources, trimmed_utts; per_source: the same means for each reference scp) and
 per_utt.tsv (one line per utterance; si_snr_perm / sdr_perm give, for each reference in
 --ref_scps order, the 0-based index in --est_scps of its matched estimate).
+With --utt2src_spk (the data dir's `<utt> <speaker of source 1> .. <N>`) also by_pair.tsv:
+the same means for each set of source speakers (e.g. `f1+m5`), hardest first, since a
+separator's mean often hides a few pairs it cannot separate (close voices of one gender).
 """
 import json
 import logging
@@ -54,6 +57,7 @@ def get_args(argv):
                         help="largest estimate/mixture length difference (samples) trimmed instead of an error")
     parser.add_argument("--pesq", action="store_true", help="also PESQ (needs the package pesq; 8 or 16 kHz)")
     parser.add_argument("--stoi", action="store_true", help="also STOI (needs the package pystoi)")
+    parser.add_argument("--utt2src_spk", help="the data dir's utt2src_spk: also write by_pair.tsv")
     parser.add_argument("--results_md", help="add or replace this run's row in this markdown file")
     parser.add_argument("--results_name", help="the row's key in --results_md; --out_dir when not given")
     parser.add_argument("--verbose", action="store_true")
@@ -195,6 +199,25 @@ def write_outputs(out_dir, utts, results, names, ref_scps):
     return score
 
 
+def write_by_pair(path, out_dir, utts, results, names):
+    """by_pair.tsv: per-metric means over the utterances of each set of source speakers, lowest SI-SNRi first."""
+    speakers = read_table(path)
+    missing = [utt for utt in utts if utt not in speakers]
+    if missing:
+        raise DataError(f"{path} lacks {len(missing)} scored utterance(s), e.g. {missing[0]}: "
+                        f"run utils/fix_data_dir.sh on the data dir or score without --utt2src_spk")
+    groups = {}
+    for utt in utts:
+        groups.setdefault("+".join(sorted(speakers[utt].split())), []).append(utt)
+    rows = [(pair, {name: float(np.mean([results[u][name].mean() for u in members])) for name in names},
+             len(members)) for pair, members in groups.items()]
+    rows.sort(key=lambda row: (row[1]["si_snri"], row[0]))
+    with open(os.path.join(out_dir, "by_pair.tsv"), "w", encoding="utf-8") as f:
+        f.write("\t".join(["speakers", "num_utts", *names]) + "\n")
+        for pair, means, count in rows:
+            f.write("\t".join([pair, str(count), *(f"{means[name]:.4f}" for name in names)]) + "\n")
+
+
 def results_row(name, score):
     """| name | SI-SNR | SI-SNRi | SDR | SDRi | SIR | SAR | PESQ | STOI | #utts |; '-' for what was not computed."""
     formats = {**{key: "{:.2f}" for key in (*METRICS, "pesq")}, "stoi": "{:.3f}"}
@@ -217,6 +240,8 @@ def main(argv=None):
         if index % 100 == 0:
             logging.info("scored %d of %d utterances", index, len(utts))
     score = write_outputs(args.out_dir, utts, results, [*METRICS, *optional], args.ref_scps)
+    if args.utt2src_spk:
+        write_by_pair(args.utt2src_spk, args.out_dir, utts, results, [*METRICS, *optional])
     if score["trimmed_utts"]:
         logging.warning("%d utterance(s) had estimates trimmed by up to %d samples (--length_tolerance)",
                         score["trimmed_utts"], args.length_tolerance)

@@ -37,7 +37,7 @@ help_message="Usage: $0 [options]  (see the option list below; stages:
   4 length filtering of the training and validation sets (<data_dir>/<set>_filtered, removed.txt)
   5 training and checkpoint averaging (exp/sep_<config>/)
   6 separation of the test sets with --inference_nj jobs (exp/sep_<config>/separate/<set>/spkN.scp)
-  7 scoring: SI-SNR(i), SDR(i), score.json, RESULTS.md
+  7 scoring: SI-SNR(i), SDR(i), score.json, RESULTS.md (and by_pair.tsv when the set has utt2src_spk)
   8 summary)"
 
 . ./path.sh
@@ -111,6 +111,7 @@ if [ ${stage} -le 7 ] && [ ${stop_stage} -ge 7 ]; then
         log "Stage 7: scoring ${dir} against ${data_dir}/${dset} -> ${dir}/score.json"
         python -m toolkit.bin.score_sep --mix_scp ${data_dir}/${dset}/wav.scp --ref_scps $(spk_scps ${data_dir}/${dset}) \
             --est_scps $(spk_scps ${dir}) --out_dir ${dir} \
+            $([ -f ${data_dir}/${dset}/utt2src_spk ] && echo --utt2src_spk ${data_dir}/${dset}/utt2src_spk) \
             --results_md ${sep_exp}/RESULTS.md --results_name "${dset} $(basename ${inference_model} .pth)" ${score_args}
     done
 fi
