@@ -186,6 +186,7 @@ def test_by_pair_groups_utterances_by_source_speakers(corpus, capsys):
         cli(scps, root / "missing", "--utt2src_spk", str(speakers))
     err = capsys.readouterr().err
     assert f"{speakers} lacks 1 scored utterance(s), e.g. utt1" in err and "fix_data_dir.sh" in err
+    assert not (root / "missing").exists()  # checked before any scoring
 
 
 def test_pesq_and_stoi(corpus):

@@ -199,16 +199,21 @@ def write_outputs(out_dir, utts, results, names, ref_scps):
     return score
 
 
-def write_by_pair(path, out_dir, utts, results, names):
-    """by_pair.tsv: per-metric means over the utterances of each set of source speakers, lowest SI-SNRi first."""
+def read_pairs(path, utts):
+    """{utt: 'spkA+spkB'} (sorted source speakers) from utt2src_spk; DataError if an utterance is missing."""
     speakers = read_table(path)
     missing = [utt for utt in utts if utt not in speakers]
     if missing:
         raise DataError(f"{path} lacks {len(missing)} scored utterance(s), e.g. {missing[0]}: "
                         f"run utils/fix_data_dir.sh on the data dir or score without --utt2src_spk")
+    return {utt: "+".join(sorted(speakers[utt].split())) for utt in utts}
+
+
+def write_by_pair(out_dir, pairs, results, names):
+    """by_pair.tsv: per-metric means over the utterances of each set of source speakers, lowest SI-SNRi first."""
     groups = {}
-    for utt in utts:
-        groups.setdefault("+".join(sorted(speakers[utt].split())), []).append(utt)
+    for utt, pair in pairs.items():
+        groups.setdefault(pair, []).append(utt)
     rows = [(pair, {name: float(np.mean([results[u][name].mean() for u in members])) for name in names},
              len(members)) for pair, members in groups.items()]
     rows.sort(key=lambda row: (row[1]["si_snri"], row[0]))
@@ -234,14 +239,15 @@ def main(argv=None):
     utts = sorted(tables[0])
     if not utts:
         raise DataError(f"{args.mix_scp}: no utterances to score")
+    pairs = read_pairs(args.utt2src_spk, utts) if args.utt2src_spk else None
     results = {}
     for index, utt in enumerate(utts, 1):
         results[utt] = score_utterance(utt, args, tables, optional)
         if index % 100 == 0:
             logging.info("scored %d of %d utterances", index, len(utts))
     score = write_outputs(args.out_dir, utts, results, [*METRICS, *optional], args.ref_scps)
-    if args.utt2src_spk:
-        write_by_pair(args.utt2src_spk, args.out_dir, utts, results, [*METRICS, *optional])
+    if pairs:
+        write_by_pair(args.out_dir, pairs, results, [*METRICS, *optional])
     if score["trimmed_utts"]:
         logging.warning("%d utterance(s) had estimates trimmed by up to %d samples (--length_tolerance)",
                         score["trimmed_utts"], args.length_tolerance)
