@@ -15,7 +15,7 @@ from toolkit.corpus.mixtures import active_level_db
 from toolkit.corpus.speakers import make_speakers, split_variants
 from toolkit.data.datadir import DataDir, utt_files
 from toolkit.data.tables import utt2spk_to_spk2utt
-from toolkit.utils.espeak import synthesize, variant_path
+from toolkit.utils.espeak import MAX_DATA_PATH, checked_data_path, synthesize, variant_path
 
 FS = 8000
 SPEECH_SETS = ("train", "dev", "test", "tts_train", "tts_dev", "tts_test")
@@ -223,3 +223,17 @@ def test_bad_task_is_a_clear_error(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["--out_dir", str(tmp_path), "--size", "tiny", "--tasks", "asr,dance"])
     assert exit_info.value.code == 1 and "unknown task(s) dance" in capsys.readouterr().err
+
+
+def test_out_dir_too_long_for_espeak_is_a_clear_error(tmp_path, capsys):
+    root = os.path.realpath(tmp_path)
+    deep = tmp_path / ("d" * (MAX_DATA_PATH - len(root) - len("/espeak-ng-data")))  # 1 byte over
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--out_dir", str(deep), "--size", "tiny"])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and "is too long" in err and f"longer than {MAX_DATA_PATH} bytes" in err
+    assert not deep.exists()  # refused before anything is written
+    with pytest.raises(ValueError, match=f"longer than {MAX_DATA_PATH} bytes"):  # what synthesize() checks too
+        checked_data_path(str(deep) + "/espeak-ng-data")
+    fits = str(deep)[:-1] + "/espeak-ng-data"
+    assert checked_data_path(fits) == os.path.join(root, os.path.basename(str(deep)[:-1]), "espeak-ng-data")

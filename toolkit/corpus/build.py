@@ -18,7 +18,7 @@ from toolkit.corpus.voices import write_espeak_data
 from toolkit.data.audio_io import read_audio, write_audio
 from toolkit.data.datadir import write_data_dir
 from toolkit.utils.errors import ConfigError
-from toolkit.utils.espeak import MAX_DATA_PATH
+from toolkit.utils.espeak import checked_data_path
 
 VERSION = 2          # 2: random training voices, one held-out variant per dev/test speaker
 SPLITS = ("train", "dev", "test")
@@ -70,9 +70,11 @@ class CorpusBuilder:
             raise ConfigError(f"unknown task(s) {', '.join(unknown)} in --tasks; choose from {', '.join(TASKS)}")
         if any(c.isspace() for c in os.path.abspath(out_dir)):
             raise ConfigError(f"--out_dir {out_dir!r} contains whitespace, which wav.scp cannot hold")
-        if len(os.fsencode(os.path.join(os.path.abspath(out_dir), "espeak-ng-data"))) > MAX_DATA_PATH:
+        try:  # checked now rather than by the synthesis workers, after the text and voices are drawn
+            checked_data_path(os.path.join(out_dir, "espeak-ng-data"))
+        except ValueError as err:
             raise ConfigError(f"--out_dir {out_dir!r} is too long: espeak-ng reads its voices from "
-                              f"<out_dir>/espeak-ng-data, at most {MAX_DATA_PATH} bytes; use a shorter path")
+                              f"<out_dir>/espeak-ng-data ({err})") from None
         self.out = os.path.abspath(out_dir)
         self.size, self.fs, self.seed, self.nj = SIZES[size], fs, seed, nj
         if not tasks:

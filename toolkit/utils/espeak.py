@@ -27,6 +27,15 @@ def variant_path(data_path, variant):
     return os.path.join(data_path, "voices", "!v", variant)
 
 
+def checked_data_path(data_path):
+    """`data_path` resolved; ValueError when it is longer than espeak-ng can hold (MAX_DATA_PATH bytes)."""
+    data_path = os.path.realpath(data_path)
+    if len(os.fsencode(data_path)) > MAX_DATA_PATH:
+        raise ValueError(f"espeak-ng data path {data_path} is longer than {MAX_DATA_PATH} bytes, which espeak-ng "
+                         f"would cut short; use a shorter output directory")
+    return data_path
+
+
 def _lib(data_path=None):
     """Load and initialise libespeak-ng once per process; return (lib, sample_rate).
 
@@ -35,10 +44,7 @@ def _lib(data_path=None):
     """
     import espeakng_loader
 
-    data_path = os.path.realpath(data_path or _engine.get("data_path") or espeakng_loader.get_data_path())
-    if len(os.fsencode(data_path)) > MAX_DATA_PATH:
-        raise ValueError(f"espeak-ng data path {data_path} is longer than {MAX_DATA_PATH} bytes, which espeak-ng "
-                         f"would cut short; use a shorter output directory")
+    data_path = checked_data_path(data_path or _engine.get("data_path") or espeakng_loader.get_data_path())
     if "lib" in _engine and _engine["data_path"] != data_path:
         raise RuntimeError(f"espeak-ng was initialised with data path {_engine['data_path']}; one process "
                            f"holds one engine, so synthesise from {data_path} in another process")
