@@ -246,7 +246,7 @@ def main(argv=None):
         if index % 100 == 0:
             logging.info("scored %d of %d utterances", index, len(utts))
     score = write_outputs(args.out_dir, utts, results, [*METRICS, *optional], args.ref_scps)
-    if pairs:
+    if pairs is not None:
         write_by_pair(args.out_dir, pairs, results, [*METRICS, *optional])
     if score["trimmed_utts"]:
         logging.warning("%d utterance(s) had estimates trimmed by up to %d samples (--length_tolerance)",
